@@ -1,0 +1,107 @@
+/* CloudEvents binary-mode headers: which ones the protocol reads, duplicate
+ * detection, ce-type classification and MQTT detection. Pure functions. */
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+static const char *const names[AWPS__H_COUNT] = {
+    [AWPS__H_AWPSVERSION] = "ce-awpsversion",
+    [AWPS__H_TYPE] = "ce-type",
+    [AWPS__H_HUB] = "ce-hub",
+    [AWPS__H_CONNECTION_ID] = "ce-connectionId",
+    [AWPS__H_USER_ID] = "ce-userId",
+    [AWPS__H_EVENT_NAME] = "ce-eventName",
+    [AWPS__H_SIGNATURE] = "ce-signature",
+    [AWPS__H_STATE] = "ce-connectionState",
+    [AWPS__H_SUBPROTOCOL] = "ce-subprotocol",
+    [AWPS__H_PHYSICAL_ID] = "ce-physicalConnectionId",
+    [AWPS__H_SESSION_ID] = "ce-sessionId",
+    [AWPS__H_ORIGIN] = "WebHook-Request-Origin",
+    [AWPS__H_CONTENT_TYPE] = "Content-Type",
+};
+
+const char *awps__head_name(enum awps__hdr which)
+{
+    return (unsigned)which < AWPS__H_COUNT ? names[which] : "?";
+}
+
+void awps__head_init(awps__head *hd)
+{
+    memset(hd, 0, sizeof *hd);
+}
+
+static int lookup(const char *name)
+{
+    /* Cheap first-letter filter: only ce-*, webhook-* and content-type matter. */
+    char c = name[0];
+    if (c != 'c' && c != 'C' && c != 'w' && c != 'W')
+        return -1;
+    for (int i = 0; i < AWPS__H_COUNT; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void awps__head_add(awps__head *hd, const char *name, const char *value)
+{
+    int i;
+
+    if (!name || !value || (i = lookup(name)) < 0)
+        return;
+    if (!hd->v[i])
+        hd->v[i] = value;
+    else if (strcmp(hd->v[i], value) != 0 && !hd->conflict)
+        hd->conflict = names[i];
+}
+
+#define PREFIX "azure.webpubsub."
+#define PREFIX_LEN (sizeof PREFIX - 1)
+
+awps__kind awps__classify(const char *t)
+{
+    if (!t || strncmp(t, PREFIX, PREFIX_LEN) != 0)
+        return AWPS__K_NONE;
+    t += PREFIX_LEN;
+    if (strncmp(t, "user.", 5) == 0)
+        return AWPS__K_USER;
+    if (strcmp(t, "sys.connect") == 0)
+        return AWPS__K_CONNECT;
+    if (strcmp(t, "sys.connected") == 0)
+        return AWPS__K_CONNECTED;
+    if (strcmp(t, "sys.disconnected") == 0)
+        return AWPS__K_DISCONNECTED;
+    if (strcmp(t, "gp.joined") == 0)
+        return AWPS__K_JOINED;
+    if (strcmp(t, "gp.left") == 0)
+        return AWPS__K_LEFT;
+    return AWPS__K_NONE;
+}
+
+int awps__is_mqtt(const awps__head *hd)
+{
+    const char *sp = hd->v[AWPS__H_SUBPROTOCOL];
+    if (!sp || !hd->v[AWPS__H_PHYSICAL_ID])
+        return 0;
+    for (; *sp; sp++)
+        if (strncasecmp(sp, "mqtt", 4) == 0)
+            return 1;
+    return 0;
+}
+
+const char *awps__event_name(const awps__head *hd, awps__kind kind)
+{
+    const char *t = hd->v[AWPS__H_TYPE];
+
+    if (hd->v[AWPS__H_EVENT_NAME] && hd->v[AWPS__H_EVENT_NAME][0])
+        return hd->v[AWPS__H_EVENT_NAME];
+    switch (kind) {
+    case AWPS__K_CONNECT: return "connect";
+    case AWPS__K_CONNECTED: return "connected";
+    case AWPS__K_DISCONNECTED: return "disconnected";
+    case AWPS__K_JOINED: return "joined";
+    case AWPS__K_LEFT: return "left";
+    case AWPS__K_USER: return t + PREFIX_LEN + 5;
+    default: return "";
+    }
+}

@@ -1,0 +1,285 @@
+/* libawps internals: shared by the library sources and the unit tests, never installed.
+ * Every symbol here starts with awps__ and is hidden from the shared library. */
+#ifndef AWPS_INTERNAL_H
+#define AWPS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <awps.h>
+
+/* ---- logging (common.c) ---- */
+
+typedef struct awps__log {
+    awps_log_cb cb;        /* NULL: stderr */
+    void *data;
+    awps_log_level max;
+} awps__log;
+
+void awps__log_init(awps__log *log);
+void awps__logf(const awps__log *log, awps_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- small helpers (common.c) ---- */
+
+char *awps__strdup(const char *s);
+char *awps__strndup(const char *s, size_t n);
+int awps__strcaseeq(const char *a, const char *b);
+/* Case-insensitive prefix test on n bytes. */
+int awps__strncaseeq(const char *a, const char *b, size_t n);
+/* Monotonic clock in milliseconds. */
+uint64_t awps__now_ms(void);
+/* Standard base64 with padding; returns a new NUL-terminated string. */
+char *awps__b64_encode(const void *data, size_t len);
+/* Lenient decode (standard or URL alphabet, padding optional, whitespace
+ * skipped); returns a new buffer (NUL-terminated) or NULL when invalid. */
+unsigned char *awps__b64_decode(const char *text, size_t *out_len);
+/* Non-zero when the bytes are valid UTF-8. */
+int awps__utf8_valid(const void *data, size_t len);
+
+/* ---- request headers (cloudevents.c) ---- */
+
+enum awps__hdr {
+    AWPS__H_AWPSVERSION,
+    AWPS__H_TYPE,
+    AWPS__H_HUB,
+    AWPS__H_CONNECTION_ID,
+    AWPS__H_USER_ID,
+    AWPS__H_EVENT_NAME,
+    AWPS__H_SIGNATURE,
+    AWPS__H_STATE,
+    AWPS__H_SUBPROTOCOL,
+    AWPS__H_PHYSICAL_ID,
+    AWPS__H_SESSION_ID,
+    AWPS__H_ORIGIN,
+    AWPS__H_CONTENT_TYPE,
+    AWPS__H_COUNT
+};
+
+/* The headers the protocol reads; values borrowed from the request. */
+typedef struct awps__head {
+    const char *v[AWPS__H_COUNT];
+    const char *conflict;  /* name of a header sent twice with different values */
+} awps__head;
+
+void awps__head_init(awps__head *hd);
+/* Feed one header (any header; unknown ones are ignored). */
+void awps__head_add(awps__head *hd, const char *name, const char *value);
+const char *awps__head_name(enum awps__hdr which);
+
+typedef enum awps__kind {
+    AWPS__K_NONE = 0,
+    AWPS__K_CONNECT = AWPS_EVENT_CONNECT,
+    AWPS__K_USER = AWPS_EVENT_USER,
+    AWPS__K_CONNECTED = AWPS_EVENT_CONNECTED,
+    AWPS__K_DISCONNECTED = AWPS_EVENT_DISCONNECTED,
+    AWPS__K_JOINED = AWPS_EVENT_GROUP_JOINED,
+    AWPS__K_LEFT = AWPS_EVENT_GROUP_LEFT
+} awps__kind;
+
+/* Classify ce-type; AWPS__K_NONE for anything this library does not handle. */
+awps__kind awps__classify(const char *ce_type);
+/* MQTT detection: subprotocol contains "mqtt" (any case) and a physical id. */
+int awps__is_mqtt(const awps__head *hd);
+/* The event name: ce-eventName, else derived from ce-type. */
+const char *awps__event_name(const awps__head *hd, awps__kind kind);
+
+/* ---- signature.c ---- */
+
+#define AWPS__SIG_HEX_LEN 64
+/* Lower-case hex HMAC-SHA256(key, message) into out[65]. */
+int awps__sig_compute(const char *key, const char *message, char out[AWPS__SIG_HEX_LEN + 1]);
+/* Non-zero when `header` ("sha256=<hex>,...") holds `expected_hex` for some
+ * entry: spaces trimmed, hex case-insensitive, constant time per entry. */
+int awps__sig_header_matches(const char *header, const char *expected_hex);
+
+/* Key set, safe to change while other threads verify. */
+typedef struct awps__keys {
+    pthread_rwlock_t lock;
+    char **keys;
+    size_t n;
+} awps__keys;
+
+int awps__keys_init(awps__keys *k);
+void awps__keys_destroy(awps__keys *k);
+int awps__keys_add(awps__keys *k, const char *key);
+int awps__keys_remove(awps__keys *k, const char *key);
+size_t awps__keys_count(awps__keys *k);
+/* 1 when no keys are configured or the header matches one; else 0. */
+int awps__keys_verify(awps__keys *k, const char *connection_id, const char *header);
+
+/* ---- origin.c ---- */
+
+/* host[:port] of an absolute http(s) URL, lower-case, default port dropped;
+ * a new string or NULL when the URL is not valid. */
+char *awps__url_host(const char *url);
+/* Non-zero when any comma-separated origin in `header` equals (ignoring
+ * case, trimmed) one of the n allowed hosts. */
+int awps__origin_allowed(const char *header, char *const *allowed, size_t n);
+
+/* ---- state.c ---- */
+
+/* Decode ce-connectionState: always a new JSON object (empty when absent or
+ * invalid). */
+json_t *awps__state_decode(const char *header);
+/* Encode an object: new base64 string, or NULL on out of memory. */
+char *awps__state_encode(const json_t *states);
+
+/* ---- mqtt.c: see awps_mqtt_* in reply.h ---- */
+
+/* ---- handler.c ---- */
+
+typedef struct awps__timer awps__timer;
+
+struct awps_handler {
+    atomic_uint refs;
+    char *hub;
+    char *path;
+    size_t path_len;
+    void *data;
+    awps_connect_cb on_connect;
+    void *connect_data;
+    awps_user_event_cb on_user;
+    void *user_data;
+    awps_notify_cb on_connected, on_disconnected, on_joined, on_left;
+    void *connected_data, *disconnected_data, *joined_data, *left_data;
+    char **allowed;            /* host[:port] list; NULL/0 = all allowed */
+    size_t n_allowed;
+    awps__keys keys;
+    atomic_size_t max_body;
+    atomic_uint timeout_ms;
+    awps__log log;
+    pthread_mutex_t timer_lock;
+    awps__timer *timer;        /* created on the first pending reply */
+};
+
+awps_handler *awps__handler_ref(awps_handler *h);
+void awps__handler_unref(awps_handler *h);
+
+/* ---- event.c ---- */
+
+struct awps_event {
+    awps_event_type type;
+    awps_handler *handler;     /* referenced */
+    const char *hub, *connection_id, *user_id, *name, *subprotocol, *origin,
+        *signature, *physical_id, *session_id, *content_type;
+    char *strings;             /* one block holding the strings above */
+    awps_client_protocol protocol;
+    json_t *states;            /* decoded incoming state, never NULL */
+    json_t *body;              /* system events: the parsed object */
+    awps_data_type data_type;
+    char *data;                /* user events: raw body + NUL */
+    size_t data_len;
+    json_t *json;              /* user events with JSON data */
+    /* connect: borrowed from body, or owned empties */
+    json_t *claims, *query, *headers, *subprotocols, *certs, *mqtt;
+    json_t *empties;           /* array owning empty placeholders */
+    const char *reason, *group;
+};
+
+/* Fill the context part from the headers (strings copied). */
+int awps__event_init(awps_event *ev, awps_handler *h, awps__kind kind, const awps__head *hd);
+void awps__event_clear(awps_event *ev);
+
+/* ---- connect.c / notify.c / user_event.c: parse and validate bodies ----
+ * Each returns 0, or fills `why` (a short reason for a 400) and returns -1.
+ * `body` is taken over by the event on success and on failure. */
+typedef struct awps__why {
+    char text[200];
+} awps__why;
+
+int awps__connect_parse(awps_event *ev, char *body, size_t len, awps__why *why);
+int awps__notify_parse(awps_event *ev, char *body, size_t len, awps__why *why);
+int awps__user_parse(awps_event *ev, char *body, size_t len, awps__why *why);
+/* Response Content-Type for a user event answer (user_event.c). */
+const char *awps__user_content_type(awps_data_type type);
+/* Parse a body as a JSON object (common to system events). */
+json_t *awps__parse_object(const char *body, size_t len, awps__why *why);
+void awps__why_set(awps__why *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Type checks shared by the body parsers. */
+int awps__check_string_array(json_t *a);
+int awps__check_user_properties(json_t *a);  /* null or [{"name":s,"value":s}] */
+
+/* ---- reply.c ---- */
+
+/* A response under construction; the library's answer. */
+typedef struct awps__resp {
+    unsigned status;
+    const char *content_type;
+    char *state;               /* owned */
+    char *body;                /* owned */
+    size_t body_len;
+} awps__resp;
+
+struct awps_reply {
+    pthread_mutex_t lock;
+    atomic_int refs;
+    int done;
+    awps_event ev;
+    json_t *states_out;        /* NULL = state untouched */
+    char *user_id, *subprotocol;
+    json_t *groups, *roles, *mqtt_props;
+    awps_respond_cb respond;
+    void *respond_data;
+    /* timer list, guarded by the timer's lock */
+    struct awps_reply *tprev, *tnext;
+    uint64_t deadline;
+    atomic_int in_timer;
+};
+
+/* New reply owning `ev`'s content (ev is moved in). refs = 1 (the responder's). */
+awps_reply *awps__reply_new(awps_event *ev, awps_respond_cb cb, void *data);
+/* Answer with status and a text reason unless already done (timeouts, shutdown). */
+int awps__reply_abort(awps_reply *r, unsigned status, const char *reason);
+/* After the callback returned: arm the timeout unless done. */
+void awps__reply_arm(awps_reply *r);
+
+/* The JSON body of a successful connect answer (connect.c); new string. */
+char *awps__connect_answer(const awps_reply *r, size_t *len);
+
+/* ---- timer (reply.c) ---- */
+
+int awps__timer_add(awps_handler *h, awps_reply *r);
+void awps__timer_remove(awps_reply *r);
+void awps__timer_free(awps__timer *t);
+
+/* ---- dispatch.c ---- */
+
+typedef enum awps__verdict {
+    AWPS__DECLINE = 0,
+    AWPS__RESPOND = 1,   /* answer `early` now, without reading the body */
+    AWPS__NEED_BODY = 2  /* read the body, then call awps__dispatch_body() */
+} awps__verdict;
+
+typedef struct awps__early {
+    unsigned status;
+    const char *allowed_origin;   /* static or NULL */
+    const char *content_type;     /* static or NULL */
+    char body[240];               /* text reason, NUL-terminated ("" for none) */
+} awps__early;
+
+/* Decide from the request line and headers alone. content_length is the
+ * announced body length, or UINT64_MAX when unknown (chunked). */
+awps__verdict awps__dispatch_head(awps_handler *h, const char *method, const char *path,
+                                  const awps__head *hd, uint64_t content_length,
+                                  awps__kind *kind, awps__early *early);
+/* Process a request that awps__dispatch_head() accepted with NEED_BODY.
+ * `body` (malloc'ed, len bytes + a NUL, may be NULL when len is 0) is taken
+ * over. cb is called exactly once. When the answer is still pending on
+ * return, *pending (if not NULL) gets the reply with a reference the caller
+ * must release; else NULL. */
+void awps__dispatch_body(awps_handler *h, awps__kind kind, const awps__head *hd, char *body,
+                         size_t len, awps_respond_cb cb, void *data, awps_reply **pending);
+/* Deliver an early answer through a respond callback. */
+void awps__early_respond(const awps__early *e, awps_respond_cb cb, void *data);
+
+/* ---- mhd.c ---- */
+
+/* Replace the application's access handler (the standalone server's fallback). */
+void awps__mhd_set_next(awps_mhd *m, MHD_AccessHandlerCallback next, void *cls);
+/* Accept requests again after awps_mhd_drain() (a restarted server). */
+void awps__mhd_undrain(awps_mhd *m);
+
+#endif

@@ -1,0 +1,556 @@
+/* libmicrohttpd glue: the access-handler state machine. Collects the headers,
+ * asks the handlers (awps__dispatch_head), reads the body up to the cap,
+ * dispatches, and suspends the connection while a reply is pending. Requests
+ * no handler takes go to the application's own access handler. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+struct awps_mhd {
+    awps_handler **handlers;
+    size_t n;
+    MHD_AccessHandlerCallback next;
+    void *next_cls;
+    MHD_RequestCompletedCallback completed;
+    void *completed_cls;
+    awps__log log;
+    pthread_mutex_t lock;        /* guards the fields below */
+    pthread_cond_t idle;
+    unsigned in_flight;
+    int draining;
+    struct req *pending;         /* requests whose reply is pending */
+};
+
+/* Per-request state kept in *con_cls. */
+struct req {
+    int ours;                    /* 0: the application's request */
+    void *app_cls;               /* the application's *con_cls */
+    awps_mhd *m;
+    struct MHD_Connection *conn;
+    awps_handler *h;
+    awps__kind kind;
+    awps__head hd;               /* values live in MHD's connection memory */
+    char *body;
+    size_t len, cap;
+    int dispatched;
+    int discard;                 /* over the cap: drop the body, then send `early` */
+    uint64_t discarded;
+    awps__early early;
+    atomic_int refs;             /* the connection's, and the responder's */
+    pthread_mutex_t lock;        /* guards suspended, gone, resp */
+    int suspended, gone;
+    struct MHD_Response *resp;
+    unsigned status;
+    awps_reply *reply;           /* pending reply (referenced) */
+    struct req *pprev, *pnext;   /* in m->pending */
+};
+
+/* *con_cls for requests answered on their first call. */
+static char answered;
+
+/* A body over the cap is read and dropped up to this many bytes before the
+ * 413 goes out, so that clients which only read the answer after sending
+ * everything (most do) see the 413 rather than a reset connection; beyond
+ * it the connection is answered and closed at once. */
+#define DISCARD_LIMIT ((uint64_t)64 * 1024 * 1024)
+
+awps_mhd *awps_mhd_new(MHD_AccessHandlerCallback next, void *next_cls)
+{
+    awps_mhd *m = calloc(1, sizeof *m);
+
+    if (!m)
+        return NULL;
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m);
+        return NULL;
+    }
+    if (pthread_cond_init(&m->idle, NULL) != 0) {
+        pthread_mutex_destroy(&m->lock);
+        free(m);
+        return NULL;
+    }
+    m->next = next;
+    m->next_cls = next_cls;
+    awps__log_init(&m->log);
+    return m;
+}
+
+int awps_mhd_add_handler(awps_mhd *m, awps_handler *h)
+{
+    awps_handler **grown;
+
+    if (!m || !h)
+        return AWPS_E_INVALID;
+    if (!(grown = realloc(m->handlers, (m->n + 1) * sizeof *grown)))
+        return AWPS_E_NOMEM;
+    m->handlers = grown;
+    m->handlers[m->n++] = awps__handler_ref(h);
+    return AWPS_OK;
+}
+
+void awps__mhd_set_next(awps_mhd *m, MHD_AccessHandlerCallback next, void *cls)
+{
+    m->next = next;
+    m->next_cls = cls;
+}
+
+void awps__mhd_undrain(awps_mhd *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->draining = 0;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void awps_mhd_set_completed(awps_mhd *m, MHD_RequestCompletedCallback cb, void *cls)
+{
+    if (m) {
+        m->completed = cb;
+        m->completed_cls = cls;
+    }
+}
+
+void awps_mhd_set_log(awps_mhd *m, awps_log_cb cb, void *data, awps_log_level max)
+{
+    if (m) {
+        m->log.cb = cb;
+        m->log.data = cb ? data : NULL;
+        m->log.max = max;
+    }
+}
+
+void awps_mhd_free(awps_mhd *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        awps__handler_unref(m->handlers[i]);
+    free(m->handlers);
+    pthread_cond_destroy(&m->idle);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+unsigned awps_mhd_in_flight(const awps_mhd *m)
+{
+    unsigned n;
+
+    if (!m)
+        return 0;
+    pthread_mutex_lock((pthread_mutex_t *)&m->lock);
+    n = m->in_flight;
+    pthread_mutex_unlock((pthread_mutex_t *)&m->lock);
+    return n;
+}
+
+static struct req *req_new(awps_mhd *m, struct MHD_Connection *c, awps_handler *h)
+{
+    struct req *q = calloc(1, sizeof *q);
+
+    if (!q)
+        return NULL;
+    if (pthread_mutex_init(&q->lock, NULL) != 0) {
+        free(q);
+        return NULL;
+    }
+    q->ours = 1;
+    q->m = m;
+    q->conn = c;
+    q->h = awps__handler_ref(h);
+    atomic_init(&q->refs, 1);
+    pthread_mutex_lock(&m->lock);
+    m->in_flight++;
+    pthread_mutex_unlock(&m->lock);
+    return q;
+}
+
+static struct MHD_Response *make_response(const awps_http_response *res)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(res->body_len, (void *)res->body, MHD_RESPMEM_MUST_COPY);
+
+    if (!r)
+        return NULL;
+    if ((res->content_type && MHD_add_response_header(r, "Content-Type", res->content_type) != MHD_YES) ||
+        (res->allowed_origin &&
+         MHD_add_response_header(r, "WebHook-Allowed-Origin", res->allowed_origin) != MHD_YES) ||
+        (res->connection_state &&
+         MHD_add_response_header(r, "ce-connectionState", res->connection_state) != MHD_YES)) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    return r;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+    enum MHD_Result rc;
+
+    if (!r)
+        return MHD_NO;  /* out of memory: MHD closes the connection */
+    rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, const char *text)
+{
+    awps_http_response res = {status, "text/plain; charset=utf-8", NULL, NULL, text,
+                              strlen(text)};
+    return queue(c, status, make_response(&res));
+}
+
+static enum MHD_Result queue_early(struct MHD_Connection *c, const awps__early *e)
+{
+    awps_http_response res = {e->status, e->content_type, e->allowed_origin, NULL, e->body,
+                              strlen(e->body)};
+    return queue(c, e->status, make_response(&res));
+}
+
+static void req_unref(struct req *q)
+{
+    if (atomic_fetch_sub(&q->refs, 1) != 1)
+        return;
+    if (q->resp)
+        MHD_destroy_response(q->resp);
+    free(q->body);
+    if (q->h)
+        awps__handler_unref(q->h);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+}
+
+/* The respond callback of the core: may run on any thread. */
+static void respond(void *data, const awps_http_response *res)
+{
+    struct req *q = data;
+    struct MHD_Response *r = make_response(res);
+
+    pthread_mutex_lock(&q->lock);
+    if (q->gone || !r) {
+        if (r)
+            MHD_destroy_response(r);
+        else
+            q->status = 0;  /* nothing to send: close the connection */
+    } else {
+        q->resp = r;
+        q->status = res->status;
+    }
+    if (q->suspended) {
+        q->suspended = 0;
+        MHD_resume_connection(q->conn);
+    }
+    pthread_mutex_unlock(&q->lock);
+    req_unref(q);
+}
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    awps__head_add(cls, key, value);
+    return MHD_YES;
+}
+
+static uint64_t content_length(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t n = 0;
+
+    if (!v || MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return UINT64_MAX;
+    for (; *v >= '0' && *v <= '9'; v++) {
+        if (n > (UINT64_MAX - 9) / 10)
+            return UINT64_MAX - 1;  /* absurdly large: over any cap */
+        n = n * 10 + (uint64_t)(*v - '0');
+    }
+    return n;
+}
+
+static int can_suspend(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+    const union MHD_DaemonInfo *di =
+        ci ? MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_FLAGS) : NULL;
+    return di && (di->flags & MHD_ALLOW_SUSPEND_RESUME) == MHD_ALLOW_SUSPEND_RESUME;
+}
+
+/* First call: find the handler that takes the request, or hand it on. */
+static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    awps__head hd;
+    awps__early e;
+    awps__kind kind = AWPS__K_NONE;
+    uint64_t clen = content_length(c);
+    struct req *q;
+
+    awps__head_init(&hd);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &hd);
+    for (size_t i = 0; i < m->n; i++) {
+        switch (awps__dispatch_head(m->handlers[i], method, url, &hd, clen, &kind, &e)) {
+        case AWPS__DECLINE:
+            continue;
+        case AWPS__RESPOND:
+            if (e.status == 413 && clen <= DISCARD_LIMIT) {
+                if (!(q = req_new(m, c, m->handlers[i])))
+                    return MHD_NO;
+                q->discard = 1;
+                q->dispatched = 1;
+                q->early = e;
+                *con_cls = q;
+                return MHD_YES;
+            }
+            *con_cls = &answered;
+            return queue_early(c, &e);
+        case AWPS__NEED_BODY:
+            if (!(q = req_new(m, c, m->handlers[i])))
+                return MHD_NO;
+            q->kind = kind;
+            q->hd = hd;
+            *con_cls = q;
+            return MHD_YES;
+        }
+    }
+    if (!(q = calloc(1, sizeof *q)))
+        return MHD_NO;
+    *con_cls = q;  /* ours == 0: the application's */
+    if (!m->next) {
+        char text[200];
+        snprintf(text, sizeof text, "not found: no Web PubSub hub handles %.16s %.120s\n",
+                 method, url);
+        return queue_text(c, 404, text);
+    }
+    return m->next(m->next_cls, c, url, method, version, upload_data, upload_data_size,
+                   &q->app_cls);
+}
+
+/* Append upload data; 1 when it fits under the cap. */
+static int append_body(struct req *q, const char *data, size_t n)
+{
+    size_t max = atomic_load(&q->h->max_body);
+
+    if (n > max || q->len > max - n)
+        return 0;
+    if (q->len + n + 1 > q->cap) {
+        size_t cap = q->cap ? q->cap : 1024;
+        while (cap < q->len + n + 1)
+            cap *= 2;
+        if (cap > max + 1)
+            cap = max + 1;
+        char *grown = realloc(q->body, cap);
+        if (!grown)
+            return 0;
+        q->body = grown;
+        q->cap = cap;
+    }
+    memcpy(q->body + q->len, data, n);
+    q->len += n;
+    q->body[q->len] = '\0';
+    return 1;
+}
+
+static void pending_add(awps_mhd *m, struct req *q)
+{
+    pthread_mutex_lock(&m->lock);
+    q->pprev = NULL;
+    q->pnext = m->pending;
+    if (m->pending)
+        m->pending->pprev = q;
+    m->pending = q;
+    pthread_mutex_unlock(&m->lock);
+}
+
+static enum MHD_Result dispatch(awps_mhd *m, struct req *q, struct MHD_Connection *c)
+{
+    int draining;
+    enum MHD_Result rc;
+
+    pthread_mutex_lock(&m->lock);
+    draining = m->draining;
+    pthread_mutex_unlock(&m->lock);
+    if (draining)
+        return queue_text(c, 503, "the server is shutting down");
+    q->dispatched = 1;
+    atomic_fetch_add(&q->refs, 1);  /* the responder's reference */
+    char *body = q->body;
+    q->body = NULL;
+    awps__dispatch_body(q->h, q->kind, &q->hd, body, q->len, respond, q, &q->reply);
+    if (q->reply)
+        pending_add(m, q);
+    pthread_mutex_lock(&q->lock);
+    if (q->resp) {  /* answered inside the callback */
+        struct MHD_Response *r = q->resp;
+        q->resp = NULL;
+        pthread_mutex_unlock(&q->lock);
+        rc = MHD_queue_response(c, q->status, r);
+        MHD_destroy_response(r);
+        return rc;
+    }
+    if (!can_suspend(c)) {
+        pthread_mutex_unlock(&q->lock);
+        awps__logf(&m->log, AWPS_LOG_ERROR,
+                   "a reply was not completed inside its callback, and the daemon was started "
+                   "without MHD_ALLOW_SUSPEND_RESUME: answering 500");
+        awps__reply_abort(q->reply, 500, "the reply could not be awaited");
+        pthread_mutex_lock(&q->lock);
+        struct MHD_Response *r = q->resp;
+        q->resp = NULL;
+        pthread_mutex_unlock(&q->lock);
+        if (!r)
+            return MHD_NO;
+        rc = MHD_queue_response(c, q->status, r);
+        MHD_destroy_response(r);
+        return rc;
+    }
+    q->suspended = 1;
+    MHD_suspend_connection(c);
+    pthread_mutex_unlock(&q->lock);
+    return MHD_YES;
+}
+
+enum MHD_Result awps_mhd_access(void *cls, struct MHD_Connection *c, const char *url,
+                                const char *method, const char *version, const char *upload_data,
+                                size_t *upload_data_size, void **con_cls)
+{
+    awps_mhd *m = cls;
+    struct req *q = *con_cls;
+
+    if (!q)
+        return first_call(m, c, url, method, version, upload_data, upload_data_size, con_cls);
+    if ((void *)q == (void *)&answered)
+        return MHD_YES;
+    if (!q->ours)
+        return m->next ? m->next(m->next_cls, c, url, method, version, upload_data,
+                                 upload_data_size, &q->app_cls)
+                       : MHD_YES;
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (q->discard) {
+            q->discarded += n;
+            return q->discarded > DISCARD_LIMIT ? queue_early(c, &q->early) : MHD_YES;
+        }
+        if (!q->dispatched && !append_body(q, upload_data, n)) {
+            q->discard = q->dispatched = 1;  /* never dispatch this one */
+            q->discarded = q->len + n;
+            free(q->body);
+            q->body = NULL;
+            snprintf(q->early.body, sizeof q->early.body,
+                     "the body exceeds the limit of %zu bytes", atomic_load(&q->h->max_body));
+            q->early.status = 413;
+            q->early.content_type = "text/plain; charset=utf-8";
+            q->early.allowed_origin = NULL;
+        }
+        return MHD_YES;
+    }
+    if (q->discard)
+        return queue_early(c, &q->early);
+    if (!q->dispatched)
+        return dispatch(m, q, c);
+    /* Resumed after a reply completed on another thread. */
+    pthread_mutex_lock(&q->lock);
+    struct MHD_Response *r = q->resp;
+    q->resp = NULL;
+    pthread_mutex_unlock(&q->lock);
+    if (!r)
+        return MHD_NO;
+    enum MHD_Result rc = MHD_queue_response(c, q->status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+void awps_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                        enum MHD_RequestTerminationCode toe)
+{
+    awps_mhd *m = cls;
+    struct req *q = *con_cls;
+
+    if (!q || (void *)q == (void *)&answered) {
+        *con_cls = NULL;
+        return;
+    }
+    *con_cls = NULL;
+    if (!q->ours) {
+        if (m->completed)
+            m->completed(m->completed_cls, c, &q->app_cls, toe);
+        free(q);
+        return;
+    }
+    pthread_mutex_lock(&q->lock);
+    q->gone = 1;
+    pthread_mutex_unlock(&q->lock);
+    pthread_mutex_lock(&m->lock);
+    if (q->reply) {
+        if (q->pprev)
+            q->pprev->pnext = q->pnext;
+        else
+            m->pending = q->pnext;
+        if (q->pnext)
+            q->pnext->pprev = q->pprev;
+    }
+    if (--m->in_flight == 0)
+        pthread_cond_broadcast(&m->idle);
+    pthread_mutex_unlock(&m->lock);
+    if (q->reply)
+        awps_reply_release(q->reply);
+    req_unref(q);
+}
+
+/* Wait until nothing is in flight or the deadline passes; 1 when idle. */
+static int wait_idle(awps_mhd *m, uint64_t deadline)
+{
+    int idle;
+
+    pthread_mutex_lock(&m->lock);
+    while (m->in_flight > 0 && awps__now_ms() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 10 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&m->idle, &m->lock, &ts);
+    }
+    idle = m->in_flight == 0;
+    pthread_mutex_unlock(&m->lock);
+    return idle;
+}
+
+int awps_mhd_drain(awps_mhd *m, unsigned timeout_ms)
+{
+    uint64_t deadline = awps__now_ms() + timeout_ms;
+
+    if (!m)
+        return AWPS_E_INVALID;
+    pthread_mutex_lock(&m->lock);
+    m->draining = 1;
+    pthread_mutex_unlock(&m->lock);
+    if (wait_idle(m, deadline))
+        return AWPS_OK;
+    /* Answer what is still pending, until nothing is left (bounded). */
+    deadline = awps__now_ms() + 2000;
+    do {
+        awps_reply *batch[64];
+        size_t n = 0;
+        pthread_mutex_lock(&m->lock);
+        for (struct req *q = m->pending; q && n < 64; q = q->pnext) {
+            if (!awps_reply_is_done(q->reply)) {
+                awps_reply_hold(q->reply);
+                batch[n++] = q->reply;
+            }
+        }
+        pthread_mutex_unlock(&m->lock);
+        for (size_t i = 0; i < n; i++) {
+            awps__reply_abort(batch[i], 503, "the server is shutting down");
+            awps_reply_release(batch[i]);
+        }
+    } while (!wait_idle(m, awps__now_ms() + 20 < deadline ? awps__now_ms() + 20 : deadline) &&
+             awps__now_ms() < deadline);
+    return AWPS_OK;
+}

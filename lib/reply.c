@@ -1,0 +1,529 @@
+/* Replies to blocking events: the builder, the single terminal call, holding
+ * a reply across threads, and the timeout that answers 500 for replies never
+ * completed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+awps_reply *awps__reply_new(awps_event *ev, awps_respond_cb cb, void *data)
+{
+    awps_reply *r = calloc(1, sizeof *r);
+
+    if (!r)
+        return NULL;
+    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        free(r);
+        return NULL;
+    }
+    atomic_init(&r->refs, 1);
+    r->ev = *ev;
+    memset(ev, 0, sizeof *ev);
+    r->respond = cb;
+    r->respond_data = data;
+    return r;
+}
+
+static void reply_free(awps_reply *r)
+{
+    awps__event_clear(&r->ev);
+    json_decref(r->states_out);
+    json_decref(r->groups);
+    json_decref(r->roles);
+    json_decref(r->mqtt_props);
+    free(r->user_id);
+    free(r->subprotocol);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+void awps_reply_hold(awps_reply *r)
+{
+    if (r)
+        atomic_fetch_add(&r->refs, 1);
+}
+
+void awps_reply_release(awps_reply *r)
+{
+    if (r && atomic_fetch_sub(&r->refs, 1) == 1)
+        reply_free(r);
+}
+
+awps_event *awps_reply_event(awps_reply *r)
+{
+    return r ? &r->ev : NULL;
+}
+
+int awps_reply_is_done(awps_reply *r)
+{
+    int done;
+
+    if (!r)
+        return 1;
+    pthread_mutex_lock(&r->lock);
+    done = r->done;
+    pthread_mutex_unlock(&r->lock);
+    return done;
+}
+
+/* Lock the reply for a change; fails when it is done or not for `type`. */
+static int begin(awps_reply *r, int connect_only)
+{
+    if (!r)
+        return AWPS_E_INVALID;
+    if (connect_only && r->ev.type != AWPS_EVENT_CONNECT)
+        return AWPS_E_WRONG_EVENT;
+    pthread_mutex_lock(&r->lock);
+    if (r->done) {
+        pthread_mutex_unlock(&r->lock);
+        return AWPS_E_DONE;
+    }
+    return AWPS_OK;
+}
+
+static int end(awps_reply *r, int rc)
+{
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+int awps_reply_set_state(awps_reply *r, const char *key, json_t *value)
+{
+    int rc;
+
+    if (!key)
+        return AWPS_E_INVALID;
+    if ((rc = begin(r, 0)) != AWPS_OK)
+        return rc;
+    if (!r->states_out && !(r->states_out = json_copy(r->ev.states)))
+        return end(r, AWPS_E_NOMEM);
+    if (!value)
+        json_object_del(r->states_out, key);
+    else if (json_object_set(r->states_out, key, value) != 0)
+        return end(r, AWPS_E_INVALID);  /* key not UTF-8, or out of memory */
+    return end(r, AWPS_OK);
+}
+
+int awps_reply_set_state_string(awps_reply *r, const char *key, const char *value)
+{
+    json_t *v;
+    int rc;
+
+    if (!value)
+        return awps_reply_set_state(r, key, NULL);
+    if (!(v = json_string(value)))
+        return AWPS_E_INVALID;
+    rc = awps_reply_set_state(r, key, v);
+    json_decref(v);
+    return rc;
+}
+
+int awps_reply_clear_states(awps_reply *r)
+{
+    int rc;
+
+    if ((rc = begin(r, 0)) != AWPS_OK)
+        return rc;
+    json_decref(r->states_out);
+    r->states_out = json_object();
+    return end(r, r->states_out ? AWPS_OK : AWPS_E_NOMEM);
+}
+
+static int set_string(awps_reply *r, char **field, const char *value)
+{
+    int rc;
+    char *copy;
+
+    if (!value || !awps__utf8_valid(value, strlen(value)))
+        return r ? AWPS_E_INVALID : AWPS_E_INVALID;
+    if ((rc = begin(r, 1)) != AWPS_OK)
+        return rc;
+    if (!(copy = awps__strdup(value)))
+        return end(r, AWPS_E_NOMEM);
+    free(*field);
+    *field = copy;
+    return end(r, AWPS_OK);
+}
+
+int awps_reply_set_user_id(awps_reply *r, const char *user_id)
+{
+    return set_string(r, r ? &r->user_id : NULL, user_id);
+}
+
+int awps_reply_set_subprotocol(awps_reply *r, const char *subprotocol)
+{
+    return set_string(r, r ? &r->subprotocol : NULL, subprotocol);
+}
+
+static int append(awps_reply *r, json_t **array, json_t *item)
+{
+    int rc;
+
+    if (!item)
+        return AWPS_E_INVALID;  /* NULL argument or not UTF-8 */
+    if ((rc = begin(r, 1)) != AWPS_OK) {
+        json_decref(item);
+        return rc;
+    }
+    if (!*array && !(*array = json_array())) {
+        json_decref(item);
+        return end(r, AWPS_E_NOMEM);
+    }
+    return end(r, json_array_append_new(*array, item) == 0 ? AWPS_OK : AWPS_E_NOMEM);
+}
+
+int awps_reply_add_group(awps_reply *r, const char *group)
+{
+    return r ? append(r, &r->groups, group ? json_string(group) : NULL) : AWPS_E_INVALID;
+}
+
+int awps_reply_add_role(awps_reply *r, const char *role)
+{
+    return r ? append(r, &r->roles, role ? json_string(role) : NULL) : AWPS_E_INVALID;
+}
+
+int awps_reply_add_mqtt_user_property(awps_reply *r, const char *name, const char *value)
+{
+    if (!r || !name || !value)
+        return AWPS_E_INVALID;
+    return append(r, &r->mqtt_props, json_pack("{s:s, s:s}", "name", name, "value", value));
+}
+
+/* Send `resp` (taking over its buffers) unless done; the reply lock is held
+ * on entry and released here. */
+static int finish(awps_reply *r, awps__resp *resp)
+{
+    awps_http_response out;
+
+    r->done = 1;
+    if (r->in_timer)
+        awps__timer_remove(r);
+    pthread_mutex_unlock(&r->lock);
+    out.status = resp->status;
+    out.content_type = resp->content_type;
+    out.allowed_origin = NULL;
+    out.connection_state = resp->state;
+    out.body = resp->body ? resp->body : "";
+    out.body_len = resp->body_len;
+    r->respond(r->respond_data, &out);
+    free(resp->state);
+    free(resp->body);
+    awps_reply_release(r);  /* the responder's reference */
+    return AWPS_OK;
+}
+
+static int fail_out(awps_reply *r, awps__resp *resp, int rc)
+{
+    free(resp->state);
+    free(resp->body);
+    return end(r, rc);
+}
+
+int awps_reply_success(awps_reply *r)
+{
+    awps__resp resp = {0};
+    int rc;
+
+    if ((rc = begin(r, 0)) != AWPS_OK)
+        return rc;
+    if (r->states_out && !(resp.state = awps__state_encode(r->states_out)))
+        return fail_out(r, &resp, AWPS_E_NOMEM);
+    if (r->ev.type == AWPS_EVENT_CONNECT) {
+        if (r->user_id || r->groups || r->roles || r->subprotocol || r->mqtt_props) {
+            if (!(resp.body = awps__connect_answer(r, &resp.body_len)))
+                return fail_out(r, &resp, AWPS_E_NOMEM);
+            resp.status = 200;
+            resp.content_type = "application/json; charset=utf-8";
+        } else {
+            resp.status = 204;
+        }
+    } else {
+        resp.status = 200;
+        resp.content_type = awps__user_content_type(AWPS_DATA_BINARY);
+    }
+    return finish(r, &resp);
+}
+
+int awps_reply_success_data(awps_reply *r, awps_data_type type, const void *data, size_t len)
+{
+    awps__resp resp = {0};
+    int rc;
+
+    if ((len && !data) || (type != AWPS_DATA_BINARY && type != AWPS_DATA_TEXT &&
+                           type != AWPS_DATA_JSON))
+        return AWPS_E_INVALID;
+    if (r && r->ev.type != AWPS_EVENT_USER)
+        return AWPS_E_WRONG_EVENT;
+    if ((rc = begin(r, 0)) != AWPS_OK)
+        return rc;
+    if (r->states_out && !(resp.state = awps__state_encode(r->states_out)))
+        return fail_out(r, &resp, AWPS_E_NOMEM);
+    if (len && !(resp.body = awps__strndup(data, len)))
+        return fail_out(r, &resp, AWPS_E_NOMEM);
+    resp.body_len = len;
+    resp.status = 200;
+    resp.content_type = awps__user_content_type(type);
+    return finish(r, &resp);
+}
+
+/* {"mqtt":{"code":C,"reason":R,"userProperties":[..]}}; lock held. */
+static char *mqtt_error(awps_reply *r, int code, const char *reason, size_t *len)
+{
+    json_t *m = json_pack("{s:i}", "code", code);
+    json_t *o = m ? json_pack("{s:o}", "mqtt", m) : NULL;
+    char *text = NULL;
+
+    if (o && reason && json_object_set_new(m, "reason", json_string(reason)) != 0)
+        goto out;
+    if (o && r->mqtt_props && json_object_set(m, "userProperties", r->mqtt_props) != 0)
+        goto out;
+    if (o && (text = json_dumps(o, JSON_COMPACT)))
+        *len = strlen(text);
+out:
+    if (o)
+        json_decref(o);
+    else
+        json_decref(m);
+    return text;
+}
+
+int awps_reply_fail(awps_reply *r, unsigned status, const char *detail)
+{
+    awps__resp resp = {0};
+    int rc;
+
+    if (status < 400 || status > 599 || (detail && !awps__utf8_valid(detail, strlen(detail))))
+        return AWPS_E_INVALID;
+    if ((rc = begin(r, 0)) != AWPS_OK)
+        return rc;
+    resp.status = status;
+    if (r->ev.type == AWPS_EVENT_CONNECT && r->ev.protocol == AWPS_PROTOCOL_MQTT) {
+        /* No "mqtt" member in the request: answer as MQTT 3.1.1. */
+        int version = r->ev.mqtt ? awps_event_mqtt_protocol_version(&r->ev) : 4;
+        int code = awps_mqtt_code_for_status(status, version);
+        if (!(resp.body = mqtt_error(r, code, detail, &resp.body_len)))
+            return fail_out(r, &resp, AWPS_E_NOMEM);
+        resp.content_type = "application/json; charset=utf-8";
+    } else if (detail && *detail) {
+        if (!(resp.body = awps__strdup(detail)))
+            return fail_out(r, &resp, AWPS_E_NOMEM);
+        resp.body_len = strlen(detail);
+        resp.content_type = "text/plain; charset=utf-8";
+    }
+    return finish(r, &resp);
+}
+
+int awps_reply_fail_mqtt(awps_reply *r, int code, const char *reason)
+{
+    awps__resp resp = {0};
+    int rc;
+
+    if (code < 0 || code > 255 || (reason && !awps__utf8_valid(reason, strlen(reason))))
+        return AWPS_E_INVALID;
+    if ((rc = begin(r, 1)) != AWPS_OK)
+        return rc;
+    resp.status = awps_mqtt_status_for_code(code);
+    if (!(resp.body = mqtt_error(r, code, reason, &resp.body_len)))
+        return fail_out(r, &resp, AWPS_E_NOMEM);
+    resp.content_type = "application/json; charset=utf-8";
+    return finish(r, &resp);
+}
+
+int awps__reply_abort(awps_reply *r, unsigned status, const char *reason)
+{
+    awps__resp resp = {0};
+    int rc;
+
+    if ((rc = begin(r, 0)) != AWPS_OK)
+        return rc;
+    resp.status = status;
+    resp.content_type = "text/plain; charset=utf-8";
+    if ((resp.body = awps__strdup(reason)))
+        resp.body_len = strlen(reason);
+    return finish(r, &resp);
+}
+
+void awps__reply_arm(awps_reply *r)
+{
+    pthread_mutex_lock(&r->lock);
+    if (!r->done && awps__timer_add(r->ev.handler, r) != 0) {
+        pthread_mutex_unlock(&r->lock);
+        awps__reply_abort(r, 500, "the event handler could not wait for its reply");
+        return;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- the timeout thread: one per handler, started on the first wait ---- */
+
+struct awps__timer {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    int stop;
+    int self_free;       /* freed by its own thread (handler freed from it) */
+    awps_reply *head, *tail;
+    awps_handler *handler;  /* not referenced: the handler owns the timer */
+};
+
+static void *timer_main(void *arg)
+{
+    awps__timer *t = arg;
+
+    pthread_mutex_lock(&t->lock);
+    while (!t->stop) {
+        awps_reply *r = t->head;
+        uint64_t now = awps__now_ms();
+        if (!r) {
+            pthread_cond_wait(&t->cond, &t->lock);
+            continue;
+        }
+        if (r->deadline > now) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t wait = r->deadline - now;
+            ts.tv_sec += (time_t)(wait / 1000);
+            ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+            continue;
+        }
+        /* Expired: unlink, keep it alive, answer without holding our lock. */
+        t->head = r->tnext;
+        if (t->head)
+            t->head->tprev = NULL;
+        else
+            t->tail = NULL;
+        r->tnext = r->tprev = NULL;
+        r->in_timer = 0;
+        awps_reply_hold(r);
+        pthread_mutex_unlock(&t->lock);
+        unsigned ms = atomic_load(&t->handler->timeout_ms);
+        char why[96];
+        snprintf(why, sizeof why, "the event handler did not reply within %u ms", ms);
+        if (awps__reply_abort(r, 500, why) == AWPS_OK)
+            awps__logf(&t->handler->log, AWPS_LOG_WARN, "%s event for connection %s: %s",
+                       r->ev.name ? r->ev.name : "?",
+                       r->ev.connection_id ? r->ev.connection_id : "?", why);
+        awps_reply_release(r);  /* may free the handler, and then this timer */
+        pthread_mutex_lock(&t->lock);
+    }
+    int self_free = t->self_free;
+    pthread_mutex_unlock(&t->lock);
+    if (self_free) {
+        pthread_cond_destroy(&t->cond);
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+    }
+    return NULL;
+}
+
+static awps__timer *timer_new(awps_handler *h)
+{
+    awps__timer *t = calloc(1, sizeof *t);
+    pthread_condattr_t attr;
+
+    if (!t)
+        return NULL;
+    t->handler = h;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (pthread_mutex_init(&t->lock, NULL) != 0) {
+        pthread_condattr_destroy(&attr);
+        free(t);
+        return NULL;
+    }
+    if (pthread_cond_init(&t->cond, &attr) != 0) {
+        pthread_condattr_destroy(&attr);
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+    }
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&t->thread, NULL, timer_main, t) != 0) {
+        pthread_cond_destroy(&t->cond);
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+int awps__timer_add(awps_handler *h, awps_reply *r)
+{
+    awps__timer *t;
+
+    pthread_mutex_lock(&h->timer_lock);
+    if (!h->timer)
+        h->timer = timer_new(h);
+    t = h->timer;
+    pthread_mutex_unlock(&h->timer_lock);
+    if (!t)
+        return -1;
+    pthread_mutex_lock(&t->lock);
+    r->deadline = awps__now_ms() + atomic_load(&h->timeout_ms);
+    /* Deadlines mostly arrive in order: walk back from the tail. */
+    awps_reply *after = t->tail;
+    while (after && after->deadline > r->deadline)
+        after = after->tprev;
+    r->tprev = after;
+    r->tnext = after ? after->tnext : t->head;
+    if (r->tnext)
+        r->tnext->tprev = r;
+    else
+        t->tail = r;
+    if (after)
+        after->tnext = r;
+    else
+        t->head = r;
+    r->in_timer = 1;
+    if (t->head == r)
+        pthread_cond_signal(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+    return 0;
+}
+
+void awps__timer_remove(awps_reply *r)
+{
+    awps__timer *t = r->ev.handler->timer;
+
+    pthread_mutex_lock(&t->lock);
+    if (r->in_timer) {
+        if (r->tprev)
+            r->tprev->tnext = r->tnext;
+        else
+            t->head = r->tnext;
+        if (r->tnext)
+            r->tnext->tprev = r->tprev;
+        else
+            t->tail = r->tprev;
+        r->tnext = r->tprev = NULL;
+        r->in_timer = 0;
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+void awps__timer_free(awps__timer *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->lock);
+    t->stop = 1;
+    if (pthread_equal(pthread_self(), t->thread)) {
+        t->self_free = 1;
+        pthread_detach(t->thread);
+        pthread_mutex_unlock(&t->lock);
+        return;
+    }
+    pthread_cond_signal(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+    pthread_join(t->thread, NULL);
+    pthread_cond_destroy(&t->cond);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}

@@ -1,0 +1,210 @@
+/* The standalone server: a libmicrohttpd daemon with a thread pool serving
+ * one or more hubs through the glue of mhd.c, with a graceful stop. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define DEFAULT_ADDRESS "127.0.0.1"
+#define DEFAULT_PORT 8080u
+#define CONNECTION_TIMEOUT_S 60u
+#define CONNECTION_MEMORY (64u * 1024u)
+
+struct awps_server {
+    awps_mhd *glue;
+    struct MHD_Daemon *daemon;
+    char *address;
+    unsigned port, threads;
+    atomic_uint bound_port;
+    pthread_mutex_t lock;       /* serialises start and stop */
+    awps__log log;
+};
+
+awps_server *awps_server_new(void)
+{
+    awps_server *s = calloc(1, sizeof *s);
+
+    if (!s)
+        return NULL;
+    if (!(s->glue = awps_mhd_new(NULL, NULL)) || !(s->address = awps__strdup(DEFAULT_ADDRESS)) ||
+        pthread_mutex_init(&s->lock, NULL) != 0) {
+        awps_mhd_free(s->glue);
+        free(s->address);
+        free(s);
+        return NULL;
+    }
+    s->port = DEFAULT_PORT;
+    atomic_init(&s->bound_port, 0);
+    awps__log_init(&s->log);
+    return s;
+}
+
+int awps_server_add_handler(awps_server *s, awps_handler *h)
+{
+    if (!s || !h)
+        return AWPS_E_INVALID;
+    if (s->daemon)
+        return AWPS_E_BUSY;
+    return awps_mhd_add_handler(s->glue, h);
+}
+
+int awps_server_set_listen(awps_server *s, const char *address, unsigned port)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    char *copy;
+
+    if (!s || !address || port > 65535 ||
+        (inet_pton(AF_INET, address, buf) != 1 && inet_pton(AF_INET6, address, buf) != 1))
+        return AWPS_E_INVALID;
+    if (s->daemon)
+        return AWPS_E_BUSY;
+    if (!(copy = awps__strdup(address)))
+        return AWPS_E_NOMEM;
+    free(s->address);
+    s->address = copy;
+    s->port = port;
+    return AWPS_OK;
+}
+
+int awps_server_set_threads(awps_server *s, unsigned threads)
+{
+    if (!s || threads > 1024)
+        return AWPS_E_INVALID;
+    if (s->daemon)
+        return AWPS_E_BUSY;
+    s->threads = threads;
+    return AWPS_OK;
+}
+
+int awps_server_set_fallback(awps_server *s, MHD_AccessHandlerCallback cb, void *cls)
+{
+    if (!s)
+        return AWPS_E_INVALID;
+    if (s->daemon)
+        return AWPS_E_BUSY;
+    awps__mhd_set_next(s->glue, cb, cls);
+    return AWPS_OK;
+}
+
+void awps_server_set_log(awps_server *s, awps_log_cb cb, void *data, awps_log_level max)
+{
+    if (!s)
+        return;
+    s->log.cb = cb;
+    s->log.data = cb ? data : NULL;
+    s->log.max = max;
+    awps_mhd_set_log(s->glue, cb, data, max);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    awps_server *s = cls;
+    char msg[400];
+    size_t n;
+
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    awps__logf(&s->log, AWPS_LOG_INFO, "libmicrohttpd: %s", msg);
+}
+
+int awps_server_start(awps_server *s)
+{
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+    struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    unsigned threads;
+    const union MHD_DaemonInfo *info;
+
+    if (!s)
+        return AWPS_E_INVALID;
+    pthread_mutex_lock(&s->lock);
+    if (s->daemon) {
+        pthread_mutex_unlock(&s->lock);
+        return AWPS_E_BUSY;
+    }
+    memset(&v4, 0, sizeof v4);
+    memset(&v6, 0, sizeof v6);
+    if (inet_pton(AF_INET, s->address, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons((uint16_t)s->port);
+        sa = (struct sockaddr *)&v4;
+    } else {
+        inet_pton(AF_INET6, s->address, &v6.sin6_addr);
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons((uint16_t)s->port);
+        sa = (struct sockaddr *)&v6;
+        flags |= MHD_USE_IPv6;
+    }
+    awps__mhd_undrain(s->glue);
+    threads = s->threads;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 && n < 256 ? (unsigned)n : 1;
+    }
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)s->port, NULL, NULL, awps_mhd_access, s->glue,
+        MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, s->glue,
+        MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
+        MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        pthread_mutex_unlock(&s->lock);
+        awps__logf(&s->log, AWPS_LOG_ERROR, "cannot listen on %s port %u", s->address, s->port);
+        return AWPS_E_HTTPD;
+    }
+    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    atomic_store(&s->bound_port, info ? info->port : s->port);
+    pthread_mutex_unlock(&s->lock);
+    return AWPS_OK;
+}
+
+unsigned awps_server_port(const awps_server *s)
+{
+    return s ? atomic_load(&s->bound_port) : 0;
+}
+
+int awps_server_stop(awps_server *s, unsigned timeout_ms)
+{
+    MHD_socket fd;
+
+    if (!s)
+        return AWPS_E_INVALID;
+    pthread_mutex_lock(&s->lock);
+    if (!s->daemon) {
+        pthread_mutex_unlock(&s->lock);
+        return AWPS_E_NOT_RUNNING;
+    }
+    fd = MHD_quiesce_daemon(s->daemon);  /* stop accepting */
+    awps_mhd_drain(s->glue, timeout_ms);
+    MHD_stop_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    s->daemon = NULL;
+    atomic_store(&s->bound_port, 0);
+    pthread_mutex_unlock(&s->lock);
+    return AWPS_OK;
+}
+
+void awps_server_free(awps_server *s)
+{
+    if (!s)
+        return;
+    if (s->daemon)
+        awps_server_stop(s, 5000);
+    awps_mhd_free(s->glue);
+    pthread_mutex_destroy(&s->lock);
+    free(s->address);
+    free(s);
+}
