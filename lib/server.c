@@ -154,10 +154,11 @@ int awps_server_start(awps_server *s)
         flags, (uint16_t)s->port, NULL, NULL, awps_mhd_access, s->glue,
         MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, s->glue,
         MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
         MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+        /* a pool only for more than one thread: END stops the list early */
+        threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
         MHD_OPTION_END);
     if (!s->daemon) {
         pthread_mutex_unlock(&s->lock);
@@ -173,6 +174,11 @@ int awps_server_start(awps_server *s)
 unsigned awps_server_port(const awps_server *s)
 {
     return s ? atomic_load(&s->bound_port) : 0;
+}
+
+unsigned awps_server_in_flight(const awps_server *s)
+{
+    return s ? awps_mhd_in_flight(s->glue) : 0;
 }
 
 int awps_server_stop(awps_server *s, unsigned timeout_ms)

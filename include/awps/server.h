@@ -71,6 +71,8 @@ AWPS_EXPORT void awps_server_set_log(awps_server *s, awps_log_cb cb, void *data,
 AWPS_EXPORT int awps_server_start(awps_server *s);
 /* The bound port once started (the real one for port 0), else 0. */
 AWPS_EXPORT unsigned awps_server_port(const awps_server *s);
+/* Requests accepted and not yet finished (replies pending included). */
+AWPS_EXPORT unsigned awps_server_in_flight(const awps_server *s);
 /* Stop accepting, finish requests in flight up to timeout_ms, answer the rest
  * 503, stop. Returns AWPS_E_NOT_RUNNING when not started. */
 AWPS_EXPORT int awps_server_stop(awps_server *s, unsigned timeout_ms);
