@@ -158,7 +158,7 @@ static struct req *req_new(awps_mhd *m, struct MHD_Connection *c, awps_handler *
     q->ours = 1;
     q->m = m;
     q->conn = c;
-    q->h = awps__handler_ref(h);
+    q->h = h ? awps__handler_ref(h) : NULL;
     atomic_init(&q->refs, 1);
     pthread_mutex_lock(&m->lock);
     m->in_flight++;
@@ -277,6 +277,27 @@ static int can_suspend(struct MHD_Connection *c)
     return di && (di->flags & MHD_ALLOW_SUSPEND_RESUME) == MHD_ALLOW_SUSPEND_RESUME;
 }
 
+/* An answer decided from the headers goes out once the body (if any) has
+ * been read and dropped, so that the connection stays open for the next
+ * request; bodies announced over DISCARD_LIMIT are answered at once and the
+ * connection closed. */
+static enum MHD_Result answer_later(awps_mhd *m, struct MHD_Connection *c, const awps__early *e,
+                                    uint64_t clen, void **con_cls)
+{
+    struct req *q;
+
+    if (clen != UINT64_MAX && clen > DISCARD_LIMIT) {
+        *con_cls = &answered;
+        return queue_early(c, e);
+    }
+    if (!(q = req_new(m, c, NULL)))
+        return MHD_NO;
+    q->discard = q->dispatched = 1;
+    q->early = *e;
+    *con_cls = q;
+    return MHD_YES;
+}
+
 /* First call: find the handler that takes the request, or hand it on. */
 static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
@@ -296,17 +317,7 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
         case AWPS__DECLINE:
             continue;
         case AWPS__RESPOND:
-            if (e.status == 413 && clen <= DISCARD_LIMIT) {
-                if (!(q = req_new(m, c, m->handlers[i])))
-                    return MHD_NO;
-                q->discard = 1;
-                q->dispatched = 1;
-                q->early = e;
-                *con_cls = q;
-                return MHD_YES;
-            }
-            *con_cls = &answered;
-            return queue_early(c, &e);
+            return answer_later(m, c, &e, clen, con_cls);
         case AWPS__NEED_BODY:
             if (!(q = req_new(m, c, m->handlers[i])))
                 return MHD_NO;
@@ -316,15 +327,17 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
             return MHD_YES;
         }
     }
+    if (!m->next) {
+        e.status = 404;
+        e.allowed_origin = NULL;
+        e.content_type = "text/plain; charset=utf-8";
+        snprintf(e.body, sizeof e.body, "not found: no Web PubSub hub handles %.16s %.120s\n",
+                 method, url);
+        return answer_later(m, c, &e, clen, con_cls);
+    }
     if (!(q = calloc(1, sizeof *q)))
         return MHD_NO;
     *con_cls = q;  /* ours == 0: the application's */
-    if (!m->next) {
-        char text[200];
-        snprintf(text, sizeof text, "not found: no Web PubSub hub handles %.16s %.120s\n",
-                 method, url);
-        return queue_text(c, 404, text);
-    }
     return m->next(m->next_cls, c, url, method, version, upload_data, upload_data_size,
                    &q->app_cls);
 }
@@ -552,5 +565,5 @@ int awps_mhd_drain(awps_mhd *m, unsigned timeout_ms)
         }
     } while (!wait_idle(m, awps__now_ms() + 20 < deadline ? awps__now_ms() + 20 : deadline) &&
              awps__now_ms() < deadline);
-    return AWPS_OK;
+    return awps_mhd_in_flight(m) == 0 ? AWPS_OK : AWPS_E_BUSY;
 }

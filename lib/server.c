@@ -91,6 +91,17 @@ int awps_server_set_fallback(awps_server *s, MHD_AccessHandlerCallback cb, void 
     return AWPS_OK;
 }
 
+int awps_server_set_fallback_completed(awps_server *s, MHD_RequestCompletedCallback cb,
+                                       void *cls)
+{
+    if (!s)
+        return AWPS_E_INVALID;
+    if (s->daemon)
+        return AWPS_E_BUSY;
+    awps_mhd_set_completed(s->glue, cb, cls);
+    return AWPS_OK;
+}
+
 void awps_server_set_log(awps_server *s, awps_log_cb cb, void *data, awps_log_level max)
 {
     if (!s)

@@ -184,6 +184,11 @@ START_TEST(several_hubs_on_one_server)
     const char *pre[] = {"WebHook-Request-Origin: x.webpubsub.azure.com", NULL};
     ck_assert_int_eq(http(&r, port, "OPTIONS", "/api/webpubsub/hubs/alpha/", pre, NULL, 0, 0), 200);
     ck_assert_ptr_nonnull(strstr(r.headers, "WebHook-Allowed-Origin: *"));
+    /* answers decided from the headers keep the connection open (nginx
+     * upstream keep-alive) */
+    ck_assert_ptr_null(strcasestr(r.headers, "Connection: close"));
+    ck_assert_int_eq(post_user(&r, port, "gamma", NULL, "x"), 404);
+    ck_assert_ptr_null(strcasestr(r.headers, "Connection: close"));
     /* adding a handler while running is refused */
     ck_assert_int_eq(awps_server_add_handler(s, a), AWPS_E_BUSY);
     ck_assert_int_eq(awps_server_start(s), AWPS_E_BUSY);
@@ -255,6 +260,8 @@ START_TEST(async_reply_does_not_block_others)
     /* served while the other request waits for its reply */
     ck_assert_int_eq(post_user(&r, awps_server_port(s), "chat", NULL, "quick"), 200);
     ck_assert_str_eq(r.body, "quick");
+    for (int i = 0; i < 200 && awps_server_in_flight(s) != 1; i++)
+        usleep(5000);  /* the quick one is finished just after its answer */
     ck_assert_uint_eq(awps_server_in_flight(s), 1);
     ck_assert_int_eq(awps_reply_success_data(pending, AWPS_DATA_TEXT, "released", 8), AWPS_OK);
     awps_reply_release(pending);
@@ -366,6 +373,7 @@ START_TEST(key_rotation_while_serving)
     ck_assert_int_eq(post_user(&r, port, "chat", sig2, "b"), 401);
     ck_assert_int_eq(post_user(&r, port, "chat", NULL, "c"), 401);
     ck_assert_ptr_nonnull(strstr(r.body, "missing"));
+    ck_assert_ptr_null(strcasestr(r.headers, "Connection: close"));
     ck_assert_int_eq(awps_handler_add_key(h, "key-two"), AWPS_OK);
     ck_assert_int_eq(post_user(&r, port, "chat", sig2, "d"), 200);
     ck_assert_int_eq(post_user(&r, port, "chat", sig1, "e"), 200);

@@ -20,7 +20,7 @@ extern "C" {
 /* Error codes. Values never change; new codes are only ever appended. */
 typedef enum awps_code {
     AWPS_OK = 0,            /* success */
-    AWPS_E_INVALID = 1,     /* an argument is NULL, empty or malformed */
+    AWPS_E_INVALID = 1,     /* an argument is NULL, out of range or malformed */
     AWPS_E_NOMEM = 2,       /* out of memory */
     AWPS_E_DONE = 3,        /* the reply was already completed (or timed out) */
     AWPS_E_WRONG_EVENT = 4, /* the call does not apply to this event type */

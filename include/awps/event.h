@@ -58,8 +58,9 @@ AWPS_EXPORT awps_client_protocol awps_event_client_protocol(const awps_event *ev
 AWPS_EXPORT const char *awps_event_physical_connection_id(const awps_event *ev);
 AWPS_EXPORT const char *awps_event_session_id(const awps_event *ev);
 
-/* Connect request. Objects map names to arrays of strings; never NULL (an
- * empty object/array when the service sent none). */
+/* Connect request. Objects map names to arrays of strings. For connect
+ * events never NULL (an empty object/array when the service sent none);
+ * NULL for other events. */
 AWPS_EXPORT json_t *awps_event_claims(const awps_event *ev);
 AWPS_EXPORT json_t *awps_event_query(const awps_event *ev);
 AWPS_EXPORT json_t *awps_event_headers(const awps_event *ev);

@@ -6,7 +6,8 @@
  * own access handler (the `next()` of express).
  *
  * Thread-safety: configure before starting; awps_server_port(),
- * awps_server_stop() and awps_mhd_in_flight() may be called from any thread.
+ * awps_server_in_flight(), awps_server_stop(), awps_mhd_in_flight() and
+ * awps_mhd_drain() may be called from any thread.
  */
 #ifndef AWPS_SERVER_H
 #define AWPS_SERVER_H
@@ -45,8 +46,10 @@ AWPS_EXPORT void awps_mhd_completed(void *cls, struct MHD_Connection *c, void **
                                     enum MHD_RequestTerminationCode toe);
 /* Requests the glue has accepted and not yet finished. */
 AWPS_EXPORT unsigned awps_mhd_in_flight(const awps_mhd *m);
-/* Wait up to timeout_ms for requests in flight to finish, then answer the
- * replies still pending with 503. Call before MHD_stop_daemon(). */
+/* Refuse new requests (503), wait up to timeout_ms for those in flight to
+ * finish, then answer the replies still pending with 503. Call before
+ * MHD_stop_daemon(). AWPS_OK when nothing is left in flight, AWPS_E_BUSY
+ * when requests remain (e.g. a client still sending its body). */
 AWPS_EXPORT int awps_mhd_drain(awps_mhd *m, unsigned timeout_ms);
 /* Free after the daemon has stopped. NULL is ignored. */
 AWPS_EXPORT void awps_mhd_free(awps_mhd *m);
@@ -65,6 +68,10 @@ AWPS_EXPORT int awps_server_set_threads(awps_server *s, unsigned threads);
 /* Handler for requests no hub takes (default: 404 with a reason). */
 AWPS_EXPORT int awps_server_set_fallback(awps_server *s, MHD_AccessHandlerCallback cb,
                                          void *cls);
+/* Request-completed callback for the fallback's requests (to free what it
+ * stored in *con_cls). */
+AWPS_EXPORT int awps_server_set_fallback_completed(awps_server *s,
+                                                   MHD_RequestCompletedCallback cb, void *cls);
 AWPS_EXPORT void awps_server_set_log(awps_server *s, awps_log_cb cb, void *data,
                                      awps_log_level max_level);
 /* Start listening; AWPS_E_HTTPD when the address cannot be bound. */
