@@ -1,6 +1,7 @@
 /* Abuse protection: allowed endpoints reduced to host[:port], matched
  * exactly (case-insensitive) against every origin in WebHook-Request-Origin. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,11 +67,15 @@ char *awps__url_host(const char *url)
             (scheme_len == 2 && strncasecmp(url, "ws", 2) == 0 && port == 80))
             default_port = 1;
     }
-    size_t keep = (size_t)((default_port ? host_end : end) - host);
-    char *out = awps__strndup(host, keep);
-    if (out)
-        for (char *c = out; *c; c++)
-            *c = (char)tolower((unsigned char)*c);
+    size_t hlen = (size_t)(host_end - host);
+    char *out = malloc(hlen + 7);  /* ":65535" and the NUL */
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < hlen; i++)
+        out[i] = (char)tolower((unsigned char)host[i]);
+    out[hlen] = '\0';
+    if (host_end < end && !default_port)  /* the number, so ":08443" is ":8443" */
+        snprintf(out + hlen, 7, ":%lu", port);
     return out;
 }
 

@@ -68,9 +68,18 @@ int awps__sig_header_matches(const char *header, const char *expected_hex)
 
 int awps__keys_init(awps__keys *k)
 {
+    pthread_rwlockattr_t attr;
+    int rc;
+
     k->keys = NULL;
     k->n = 0;
-    return pthread_rwlock_init(&k->lock, NULL) == 0 ? 0 : -1;
+    /* Writers first: with glibc's default, a steady stream of verifying
+     * readers would keep key rotation waiting forever. */
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    rc = pthread_rwlock_init(&k->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    return rc == 0 ? 0 : -1;
 }
 
 void awps__keys_destroy(awps__keys *k)
