@@ -37,22 +37,55 @@ static int lookup(const char *name)
     char c = name[0];
     if (c != 'c' && c != 'C' && c != 'w' && c != 'W')
         return -1;
+    if (c == 'c' || c == 'C') {  /* ce-* or content-type: skip the others fast */
+        char c1 = name[1];
+        if (c1 != 'e' && c1 != 'E' && c1 != 'o' && c1 != 'O')
+            return -1;
+    }
     for (int i = 0; i < AWPS__H_COUNT; i++)
         if (strcasecmp(name, names[i]) == 0)
             return i;
     return -1;
 }
 
+/* A ce-* header the protocol does not read: only checked for duplicates. */
+static void add_extra(awps__head *hd, const char *name, const char *value)
+{
+    for (size_t k = 0; k < hd->n_extra; k++) {
+        if (strcasecmp(hd->extra_name[k], name) == 0) {
+            if (strcmp(hd->extra_value[k], value) != 0 && !hd->conflict)
+                hd->conflict = name;
+            return;
+        }
+    }
+    if (hd->n_extra < AWPS__HEAD_EXTRA) {
+        hd->extra_name[hd->n_extra] = name;
+        hd->extra_value[hd->n_extra++] = value;
+    }
+}
+
 void awps__head_add(awps__head *hd, const char *name, const char *value)
 {
     int i;
 
-    if (!name || !value || (i = lookup(name)) < 0)
+    if (!name || !value)
         return;
-    if (!hd->v[i])
+    if ((i = lookup(name)) < 0) {
+        if (strncasecmp(name, "ce-", 3) == 0)
+            add_extra(hd, name, value);
+        return;
+    }
+    if (!hd->v[i]) {
         hd->v[i] = value;
-    else if (strcmp(hd->v[i], value) != 0 && !hd->conflict)
+    } else if (strcmp(hd->v[i], value) == 0) {
+        /* the same value twice is harmless */
+    } else if (i == AWPS__H_ORIGIN) {
+        /* several origin lines form one list (custom domains, replicas) */
+        if (hd->n_origins < AWPS__HEAD_ORIGINS)
+            hd->origins[hd->n_origins++] = value;
+    } else if (!hd->conflict) {
         hd->conflict = names[i];
+    }
 }
 
 #define PREFIX "azure.webpubsub."

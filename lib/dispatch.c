@@ -42,7 +42,10 @@ static awps__verdict preflight(awps_handler *h, const awps__head *hd, awps__earl
 
     if (!origin || !*origin)
         return early(e, 400, "abuse protection: the WebHook-Request-Origin header is missing");
-    if (h->n_allowed && !awps__origin_allowed(origin, h->allowed, h->n_allowed)) {
+    int allowed = !h->n_allowed || awps__origin_allowed(origin, h->allowed, h->n_allowed);
+    for (size_t i = 0; !allowed && i < hd->n_origins; i++)
+        allowed = awps__origin_allowed(hd->origins[i], h->allowed, h->n_allowed);
+    if (!allowed) {
         awps__logf(&h->log, AWPS_LOG_INFO, "preflight from origin '%.100s' refused", origin);
         return early(e, 400, "abuse protection: origin '%.100s' is not an allowed endpoint",
                      origin);

@@ -58,10 +58,17 @@ enum awps__hdr {
     AWPS__H_COUNT
 };
 
-/* The headers the protocol reads; values borrowed from the request. */
+#define AWPS__HEAD_ORIGINS 4   /* further WebHook-Request-Origin lines kept */
+#define AWPS__HEAD_EXTRA 16    /* other ce-* headers tracked for duplicates */
+
+/* The headers the protocol reads; names and values borrowed from the request. */
 typedef struct awps__head {
     const char *v[AWPS__H_COUNT];
-    const char *conflict;  /* name of a header sent twice with different values */
+    const char *origins[AWPS__HEAD_ORIGINS];
+    size_t n_origins;
+    const char *extra_name[AWPS__HEAD_EXTRA], *extra_value[AWPS__HEAD_EXTRA];
+    size_t n_extra;
+    const char *conflict;  /* name of a ce-* header sent twice with different values */
 } awps__head;
 
 void awps__head_init(awps__head *hd);
