@@ -48,12 +48,8 @@ awps_handler *awps_handler_new(const char *hub)
         goto fail_hub;
     if (awps__keys_init(&h->keys) != 0)
         goto fail_path;
-    if (pthread_mutex_init(&h->timer_lock, NULL) != 0)
-        goto fail_keys;
     return h;
 
-fail_keys:
-    awps__keys_destroy(&h->keys);
 fail_path:
     free(h->path);
 fail_hub:
@@ -72,8 +68,6 @@ void awps__handler_unref(awps_handler *h)
 {
     if (!h || atomic_fetch_sub(&h->refs, 1) != 1)
         return;
-    awps__timer_free(h->timer);
-    pthread_mutex_destroy(&h->timer_lock);
     awps__keys_destroy(&h->keys);
     for (size_t i = 0; i < h->n_allowed; i++)
         free(h->allowed[i]);

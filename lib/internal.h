@@ -138,8 +138,6 @@ char *awps__state_encode(const json_t *states);
 
 /* ---- handler.c ---- */
 
-typedef struct awps__timer awps__timer;
-
 struct awps_handler {
     atomic_uint refs;
     char *hub;
@@ -158,8 +156,6 @@ struct awps_handler {
     atomic_size_t max_body;
     atomic_uint timeout_ms;
     awps__log log;
-    pthread_mutex_t timer_lock;
-    awps__timer *timer;        /* created on the first pending reply */
 };
 
 awps_handler *awps__handler_ref(awps_handler *h);
@@ -246,11 +242,10 @@ void awps__reply_arm(awps_reply *r);
 /* The JSON body of a successful connect answer (connect.c); new string. */
 char *awps__connect_answer(const awps_reply *r, size_t *len);
 
-/* ---- timer (reply.c) ---- */
+/* ---- timer (reply.c): one library-wide thread answers expired replies ---- */
 
 int awps__timer_add(awps_handler *h, awps_reply *r);
 void awps__timer_remove(awps_reply *r);
-void awps__timer_free(awps__timer *t);
 
 /* ---- dispatch.c ---- */
 

@@ -356,174 +356,151 @@ void awps__reply_arm(awps_reply *r)
     pthread_mutex_unlock(&r->lock);
 }
 
-/* ---- the timeout thread: one per handler, started on the first wait ---- */
+/* ---- the timeout thread ----
+ *
+ * One thread for the whole library, started on the first reply that outlives
+ * its callback, stopped and joined when the library is unloaded or the
+ * process exits. Pending replies sit in one list ordered by deadline; each
+ * holds its handler, so handlers never own or join the thread. */
 
-struct awps__timer {
+static struct {
+    pthread_once_t once;
     pthread_mutex_t lock;
-    pthread_cond_t cond;
+    pthread_cond_t cond;       /* on CLOCK_MONOTONIC */
     pthread_t thread;
-    int stop;
-    int self_free;       /* freed by its own thread (handler freed from it) */
+    int ready, started, stopped;
     awps_reply *head, *tail;
-    awps_handler *handler;  /* not referenced: the handler owns the timer */
-};
+} timer = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void timer_init(void)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    timer.ready = pthread_cond_init(&timer.cond, &attr) == 0;
+    pthread_condattr_destroy(&attr);
+}
+
+static void deadline_to_timespec(uint64_t deadline, struct timespec *ts)
+{
+    uint64_t now = awps__now_ms(), wait = deadline > now ? deadline - now : 0;
+
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += (time_t)(wait / 1000);
+    ts->tv_nsec += (long)(wait % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static void unlink_locked(awps_reply *r)
+{
+    if (r->tprev)
+        r->tprev->tnext = r->tnext;
+    else
+        timer.head = r->tnext;
+    if (r->tnext)
+        r->tnext->tprev = r->tprev;
+    else
+        timer.tail = r->tprev;
+    r->tnext = r->tprev = NULL;
+    r->in_timer = 0;
+}
+
+static void expire(awps_reply *r)
+{
+    unsigned ms = atomic_load(&r->ev.handler->timeout_ms);
+    char why[96];
+
+    snprintf(why, sizeof why, "the event handler did not reply within %u ms", ms);
+    if (awps__reply_abort(r, 500, why) == AWPS_OK)
+        awps__logf(&r->ev.handler->log, AWPS_LOG_WARN, "%s event for connection %s: %s",
+                   r->ev.name ? r->ev.name : "?",
+                   r->ev.connection_id ? r->ev.connection_id : "?", why);
+}
 
 static void *timer_main(void *arg)
 {
-    awps__timer *t = arg;
-
-    pthread_mutex_lock(&t->lock);
-    while (!t->stop) {
-        awps_reply *r = t->head;
-        uint64_t now = awps__now_ms();
+    (void)arg;
+    pthread_mutex_lock(&timer.lock);
+    while (!timer.stopped) {
+        awps_reply *r = timer.head;
+        struct timespec ts;
         if (!r) {
-            pthread_cond_wait(&t->cond, &t->lock);
-            continue;
+            pthread_cond_wait(&timer.cond, &timer.lock);
+        } else if (r->deadline > awps__now_ms()) {
+            deadline_to_timespec(r->deadline, &ts);
+            pthread_cond_timedwait(&timer.cond, &timer.lock, &ts);
+        } else {
+            /* Expired: keep it alive, answer without holding the list lock. */
+            unlink_locked(r);
+            awps_reply_hold(r);
+            pthread_mutex_unlock(&timer.lock);
+            expire(r);
+            awps_reply_release(r);
+            pthread_mutex_lock(&timer.lock);
         }
-        if (r->deadline > now) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t wait = r->deadline - now;
-            ts.tv_sec += (time_t)(wait / 1000);
-            ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&t->cond, &t->lock, &ts);
-            continue;
-        }
-        /* Expired: unlink, keep it alive, answer without holding our lock. */
-        t->head = r->tnext;
-        if (t->head)
-            t->head->tprev = NULL;
-        else
-            t->tail = NULL;
-        r->tnext = r->tprev = NULL;
-        r->in_timer = 0;
-        awps_reply_hold(r);
-        pthread_mutex_unlock(&t->lock);
-        unsigned ms = atomic_load(&t->handler->timeout_ms);
-        char why[96];
-        snprintf(why, sizeof why, "the event handler did not reply within %u ms", ms);
-        if (awps__reply_abort(r, 500, why) == AWPS_OK)
-            awps__logf(&t->handler->log, AWPS_LOG_WARN, "%s event for connection %s: %s",
-                       r->ev.name ? r->ev.name : "?",
-                       r->ev.connection_id ? r->ev.connection_id : "?", why);
-        awps_reply_release(r);  /* may free the handler, and then this timer */
-        pthread_mutex_lock(&t->lock);
     }
-    int self_free = t->self_free;
-    pthread_mutex_unlock(&t->lock);
-    if (self_free) {
-        pthread_cond_destroy(&t->cond);
-        pthread_mutex_destroy(&t->lock);
-        free(t);
-    }
+    pthread_mutex_unlock(&timer.lock);
     return NULL;
 }
 
-static awps__timer *timer_new(awps_handler *h)
+__attribute__((destructor)) static void timer_shutdown(void)
 {
-    awps__timer *t = calloc(1, sizeof *t);
-    pthread_condattr_t attr;
-
-    if (!t)
-        return NULL;
-    t->handler = h;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (pthread_mutex_init(&t->lock, NULL) != 0) {
-        pthread_condattr_destroy(&attr);
-        free(t);
-        return NULL;
-    }
-    if (pthread_cond_init(&t->cond, &attr) != 0) {
-        pthread_condattr_destroy(&attr);
-        pthread_mutex_destroy(&t->lock);
-        free(t);
-        return NULL;
-    }
-    pthread_condattr_destroy(&attr);
-    if (pthread_create(&t->thread, NULL, timer_main, t) != 0) {
-        pthread_cond_destroy(&t->cond);
-        pthread_mutex_destroy(&t->lock);
-        free(t);
-        return NULL;
-    }
-    return t;
+    pthread_mutex_lock(&timer.lock);
+    int join = timer.started;
+    timer.stopped = 1;
+    timer.started = 0;
+    if (join)
+        pthread_cond_signal(&timer.cond);
+    pthread_mutex_unlock(&timer.lock);
+    if (join)
+        pthread_join(timer.thread, NULL);
 }
 
 int awps__timer_add(awps_handler *h, awps_reply *r)
 {
-    awps__timer *t;
-
-    pthread_mutex_lock(&h->timer_lock);
-    if (!h->timer)
-        h->timer = timer_new(h);
-    t = h->timer;
-    pthread_mutex_unlock(&h->timer_lock);
-    if (!t)
+    pthread_once(&timer.once, timer_init);
+    pthread_mutex_lock(&timer.lock);
+    if (!timer.ready || timer.stopped) {
+        pthread_mutex_unlock(&timer.lock);
         return -1;
-    pthread_mutex_lock(&t->lock);
+    }
+    if (!timer.started) {
+        if (pthread_create(&timer.thread, NULL, timer_main, NULL) != 0) {
+            pthread_mutex_unlock(&timer.lock);
+            return -1;
+        }
+        timer.started = 1;
+    }
     r->deadline = awps__now_ms() + atomic_load(&h->timeout_ms);
     /* Deadlines mostly arrive in order: walk back from the tail. */
-    awps_reply *after = t->tail;
+    awps_reply *after = timer.tail;
     while (after && after->deadline > r->deadline)
         after = after->tprev;
     r->tprev = after;
-    r->tnext = after ? after->tnext : t->head;
+    r->tnext = after ? after->tnext : timer.head;
     if (r->tnext)
         r->tnext->tprev = r;
     else
-        t->tail = r;
+        timer.tail = r;
     if (after)
         after->tnext = r;
     else
-        t->head = r;
+        timer.head = r;
     r->in_timer = 1;
-    if (t->head == r)
-        pthread_cond_signal(&t->cond);
-    pthread_mutex_unlock(&t->lock);
+    if (timer.head == r)
+        pthread_cond_signal(&timer.cond);
+    pthread_mutex_unlock(&timer.lock);
     return 0;
 }
 
 void awps__timer_remove(awps_reply *r)
 {
-    awps__timer *t = r->ev.handler->timer;
-
-    pthread_mutex_lock(&t->lock);
-    if (r->in_timer) {
-        if (r->tprev)
-            r->tprev->tnext = r->tnext;
-        else
-            t->head = r->tnext;
-        if (r->tnext)
-            r->tnext->tprev = r->tprev;
-        else
-            t->tail = r->tprev;
-        r->tnext = r->tprev = NULL;
-        r->in_timer = 0;
-    }
-    pthread_mutex_unlock(&t->lock);
-}
-
-void awps__timer_free(awps__timer *t)
-{
-    if (!t)
-        return;
-    pthread_mutex_lock(&t->lock);
-    t->stop = 1;
-    if (pthread_equal(pthread_self(), t->thread)) {
-        t->self_free = 1;
-        pthread_detach(t->thread);
-        pthread_mutex_unlock(&t->lock);
-        return;
-    }
-    pthread_cond_signal(&t->cond);
-    pthread_mutex_unlock(&t->lock);
-    pthread_join(t->thread, NULL);
-    pthread_cond_destroy(&t->cond);
-    pthread_mutex_destroy(&t->lock);
-    free(t);
+    pthread_mutex_lock(&timer.lock);
+    if (r->in_timer)
+        unlink_locked(r);
+    pthread_mutex_unlock(&timer.lock);
 }
