@@ -111,14 +111,24 @@ static void on_user_event(awps_event *ev, awps_reply *reply, void *data)
         awps_reply_success_data(reply, awps_event_data_type(ev), bytes, len);
     } else if (!strcmp(name, "count")) {
         json_t *c = awps_event_state(ev, "count");
-        json_int_t n = json_is_integer(c) ? json_integer_value(c)
-                       : json_is_number(c) ? (json_int_t)json_number_value(c) : 0;
-        char text[32];
-        n++;
-        json_t *nv = json_integer(n);
+        char text[40];
+        json_t *nv;
+        if (json_is_real(c) || (json_is_integer(c) && json_integer_value(c) == JSON_INTEGER_MAX)) {
+            /* keep fractions (and huge values) as JavaScript numbers do */
+            double d = json_number_value(c) + 1;
+            nv = json_real(d);
+            for (int prec = 1; prec <= 17; prec++) {  /* shortest text that reads back */
+                snprintf(text, sizeof text, "%.*g", prec, d);
+                if (strtod(text, NULL) == d)
+                    break;
+            }
+        } else {
+            json_int_t n = (json_is_integer(c) ? json_integer_value(c) : 0) + 1;
+            nv = json_integer(n);
+            snprintf(text, sizeof text, "%lld", (long long)n);
+        }
         awps_reply_set_state(reply, "count", nv);
         json_decref(nv);
-        snprintf(text, sizeof text, "%lld", (long long)n);
         awps_reply_success_data(reply, AWPS_DATA_TEXT, text, strlen(text));
     } else if (!strcmp(name, "fail")) {
         awps_reply_fail(reply, 400, "bad event");
