@@ -5,6 +5,7 @@
  *
  * Prints "listening on PORT" once ready; SIGTERM or SIGINT stops it
  * gracefully and it exits 0. */
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -113,7 +114,7 @@ static void on_user_event(awps_event *ev, awps_reply *reply, void *data)
         json_t *c = awps_event_state(ev, "count");
         char text[40];
         json_t *nv;
-        if (json_is_real(c) || (json_is_integer(c) && json_integer_value(c) == JSON_INTEGER_MAX)) {
+        if (json_is_real(c) || (json_is_integer(c) && json_integer_value(c) == LLONG_MAX)) {
             /* keep fractions (and huge values) as JavaScript numbers do */
             double d = json_number_value(c) + 1;
             nv = json_real(d);
