@@ -8,5 +8,7 @@
 #include <awps/reply.h>
 #include <awps/http.h>
 #include <awps/server.h>
+#include <awps/service.h>
+#include <awps/negotiate.h>
 
 #endif

@@ -22,6 +22,10 @@ static const char *const code_text[] = {
     [AWPS_E_HTTPD] = "the HTTP server could not start",
     [AWPS_E_NOT_RUNNING] = "the server is not running",
     [AWPS_E_TOO_LARGE] = "value too large",
+    [AWPS_E_CONNSTR] = "invalid connection string",
+    [AWPS_E_HTTP] = "the service answered with an error",
+    [AWPS_E_TRANSPORT] = "the service could not be reached",
+    [AWPS_E_TOKEN] = "a token could not be signed",
 };
 
 const char *awps_strerror(int code)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include <awps.h>
+#include <awps/service.h>
 
 /* ---- logging (common.c) ---- */
 
@@ -276,6 +277,31 @@ void awps__dispatch_body(awps_handler *h, awps__kind kind, const awps__head *hd,
                          size_t len, awps_respond_cb cb, void *data, awps_reply **pending);
 /* Deliver an early answer through a respond callback. */
 void awps__early_respond(const awps__early *e, awps_respond_cb cb, void *data);
+
+/* ---- service side: service.c, connstr.c, token.c, rest.c, http.c ---- */
+
+struct awps_service {
+    char *endpoint;            /* normalised, e.g. "https://host/" or "http://h:8080/prefix" */
+    char *key;                 /* access key text (HMAC key bytes) */
+    char *hub;
+    char *proxy;               /* reverse proxy "scheme://host[:port]", or NULL */
+    unsigned max_retries, retry_delay_ms, retry_max_delay_ms;
+    awps_clock_cb clock;       /* NULL: system clock */
+    void *clock_data;
+    void *transport;           /* http.c's per-client state (curl share, handle pool) */
+};
+
+/* Milliseconds since the epoch from the client's clock. */
+int64_t awps__service_now_ms(const awps_service *s);
+/* Fill err (may be NULL) and return code. */
+int awps__service_fail(awps_service_error *err, int code, long status, const char *service_code,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* token.c (the only file that includes <jwt.h>): HS256 JWT over `payload`
+ * (members kept in insertion order) with the key bytes; a new string. */
+char *awps__jwt_sign(const char *key, const json_t *payload);
+/* The REST bearer token: {"iat","exp"=iat+3600,"aud"=url}; a new string. */
+char *awps__jwt_for_url(const awps_service *s, const char *url);
 
 /* ---- mhd.c ---- */
 

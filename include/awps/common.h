@@ -31,7 +31,11 @@ typedef enum awps_code {
     AWPS_E_HTTPD = 9,       /* libmicrohttpd refused (e.g. address in use) */
     AWPS_E_NOT_RUNNING = 10,/* the server is not running */
     AWPS_E_TOO_LARGE = 11,  /* a value exceeds a configured limit */
-    AWPS_E_LAST_ = 12       /* one past the last code; grows as codes are added */
+    AWPS_E_CONNSTR = 12,    /* the connection string is not valid */
+    AWPS_E_HTTP = 13,       /* the service answered with an error status */
+    AWPS_E_TRANSPORT = 14,  /* the service could not be reached */
+    AWPS_E_TOKEN = 15,      /* a token could not be signed */
+    AWPS_E_LAST_ = 16       /* one past the last code; grows as codes are added */
 } awps_code;
 
 /* Short English text for an error code; never NULL, static storage. */
