@@ -303,6 +303,35 @@ char *awps__jwt_sign(const char *key, const json_t *payload);
 /* The REST bearer token: {"iat","exp"=iat+3600,"aud"=url}; a new string. */
 char *awps__jwt_for_url(const awps_service *s, const char *url);
 
+/* ---- negotiate.c ---- */
+
+struct awps_negotiate {
+    atomic_uint refs;
+    awps_service *service;     /* borrowed */
+    char *path;                /* without trailing '/' (but "/" itself) */
+    size_t path_len;
+    awps_negotiate_cb cb;
+    void *data;
+};
+
+/* The request as the callback sees it: lookups supplied by the server glue;
+ * kind 0 = query parameter, 1 = header. */
+struct awps_negotiate_request {
+    const char *(*lookup)(void *ctx, int kind, const char *name);
+    void *ctx;
+};
+
+typedef struct awps__negotiate_out {
+    unsigned status;
+    const char *content_type;  /* static */
+    char *body;                /* new, NUL-terminated; may be NULL on out of memory */
+} awps__negotiate_out;
+
+awps_negotiate *awps__negotiate_ref(awps_negotiate *n);
+int awps__negotiate_matches(const awps_negotiate *n, const char *path);
+void awps__negotiate_answer(awps_negotiate *n, const char *method,
+                            const awps_negotiate_request *req, awps__negotiate_out *out);
+
 /* ---- mhd.c ---- */
 
 /* Replace the application's access handler (the standalone server's fallback). */

@@ -12,6 +12,8 @@
 struct awps_mhd {
     awps_handler **handlers;
     size_t n;
+    awps_negotiate **routes;     /* negotiate endpoints, referenced */
+    size_t n_routes;
     MHD_AccessHandlerCallback next;
     void *next_cls;
     MHD_RequestCompletedCallback completed;
@@ -91,6 +93,19 @@ int awps_mhd_add_handler(awps_mhd *m, awps_handler *h)
     return AWPS_OK;
 }
 
+int awps_mhd_add_negotiate(awps_mhd *m, awps_negotiate *n)
+{
+    awps_negotiate **grown;
+
+    if (!m || !n)
+        return AWPS_E_INVALID;
+    if (!(grown = realloc(m->routes, (m->n_routes + 1) * sizeof *grown)))
+        return AWPS_E_NOMEM;
+    m->routes = grown;
+    m->routes[m->n_routes++] = awps__negotiate_ref(n);
+    return AWPS_OK;
+}
+
 void awps__mhd_set_next(awps_mhd *m, MHD_AccessHandlerCallback next, void *cls)
 {
     m->next = next;
@@ -128,6 +143,9 @@ void awps_mhd_free(awps_mhd *m)
     for (size_t i = 0; i < m->n; i++)
         awps__handler_unref(m->handlers[i]);
     free(m->handlers);
+    for (size_t i = 0; i < m->n_routes; i++)
+        awps_negotiate_free(m->routes[i]);
+    free(m->routes);
     pthread_cond_destroy(&m->idle);
     pthread_mutex_destroy(&m->lock);
     free(m);
@@ -222,6 +240,17 @@ static void req_unref(struct req *q)
     free(q);
 }
 
+/* Queue the prepared answer (an async reply's, or a negotiate answer);
+ * MHD_NO (close the connection) when there is none. */
+static enum MHD_Result queue_ready(struct req *q, struct MHD_Connection *c)
+{
+    pthread_mutex_lock(&q->lock);
+    struct MHD_Response *r = q->resp;
+    q->resp = NULL;
+    pthread_mutex_unlock(&q->lock);
+    return r ? queue(c, q->status, r) : MHD_NO;
+}
+
 /* The respond callback of the core: may run on any thread. */
 static void respond(void *data, const awps_http_response *res)
 {
@@ -298,6 +327,44 @@ static enum MHD_Result answer_later(awps_mhd *m, struct MHD_Connection *c, const
     return MHD_YES;
 }
 
+static const char *negotiate_lookup(void *ctx, int kind, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, kind ? MHD_HEADER_KIND : MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A negotiate request: answered from the request line and headers, sent
+ * once the (unexpected) body, if any, has been dropped. */
+static enum MHD_Result negotiate(awps_mhd *m, awps_negotiate *n, struct MHD_Connection *c,
+                                 const char *method, uint64_t clen, void **con_cls)
+{
+    awps_negotiate_request req = {negotiate_lookup, c};
+    awps__negotiate_out out;
+    awps_http_response res;
+    struct req *q;
+
+    awps__negotiate_answer(n, method, &req, &out);
+    res = (awps_http_response){out.status, out.content_type, NULL, NULL,
+                               out.body ? out.body : "", out.body ? strlen(out.body) : 0};
+    struct MHD_Response *r = make_response(&res);
+    free(out.body);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (clen != UINT64_MAX && clen > DISCARD_LIMIT) {
+        *con_cls = &answered;
+        return queue(c, res.status, r);
+    }
+    if (!(q = req_new(m, c, NULL))) {
+        MHD_destroy_response(r);
+        return MHD_NO;
+    }
+    q->discard = q->dispatched = 1;
+    q->resp = r;
+    q->status = res.status;
+    *con_cls = q;
+    return MHD_YES;
+}
+
 /* First call: find the handler that takes the request, or hand it on. */
 static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
@@ -310,6 +377,9 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
     uint64_t clen = content_length(c);
     struct req *q;
 
+    for (size_t i = 0; i < m->n_routes; i++)
+        if (awps__negotiate_matches(m->routes[i], url))
+            return negotiate(m, m->routes[i], c, method, clen, con_cls);
     awps__head_init(&hd);
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &hd);
     for (size_t i = 0; i < m->n; i++) {
@@ -381,7 +451,6 @@ static void pending_add(awps_mhd *m, struct req *q)
 static enum MHD_Result dispatch(awps_mhd *m, struct req *q, struct MHD_Connection *c)
 {
     int draining;
-    enum MHD_Result rc;
 
     pthread_mutex_lock(&m->lock);
     draining = m->draining;
@@ -397,12 +466,8 @@ static enum MHD_Result dispatch(awps_mhd *m, struct req *q, struct MHD_Connectio
         pending_add(m, q);
     pthread_mutex_lock(&q->lock);
     if (q->resp) {  /* answered inside the callback */
-        struct MHD_Response *r = q->resp;
-        q->resp = NULL;
         pthread_mutex_unlock(&q->lock);
-        rc = MHD_queue_response(c, q->status, r);
-        MHD_destroy_response(r);
-        return rc;
+        return queue_ready(q, c);
     }
     if (!can_suspend(c)) {
         pthread_mutex_unlock(&q->lock);
@@ -410,15 +475,7 @@ static enum MHD_Result dispatch(awps_mhd *m, struct req *q, struct MHD_Connectio
                    "a reply was not completed inside its callback, and the daemon was started "
                    "without MHD_ALLOW_SUSPEND_RESUME: answering 500");
         awps__reply_abort(q->reply, 500, "the reply could not be awaited");
-        pthread_mutex_lock(&q->lock);
-        struct MHD_Response *r = q->resp;
-        q->resp = NULL;
-        pthread_mutex_unlock(&q->lock);
-        if (!r)
-            return MHD_NO;
-        rc = MHD_queue_response(c, q->status, r);
-        MHD_destroy_response(r);
-        return rc;
+        return queue_ready(q, c);
     }
     q->suspended = 1;
     MHD_suspend_connection(c);
@@ -446,7 +503,9 @@ enum MHD_Result awps_mhd_access(void *cls, struct MHD_Connection *c, const char 
         *upload_data_size = 0;
         if (q->discard) {
             q->discarded += n;
-            return q->discarded > DISCARD_LIMIT ? queue_early(c, &q->early) : MHD_YES;
+            if (q->discarded <= DISCARD_LIMIT)
+                return MHD_YES;
+            return q->resp ? queue_ready(q, c) : queue_early(c, &q->early);
         }
         if (!q->dispatched && !append_body(q, upload_data, n)) {
             q->discard = q->dispatched = 1;  /* never dispatch this one */
@@ -461,20 +520,11 @@ enum MHD_Result awps_mhd_access(void *cls, struct MHD_Connection *c, const char 
         }
         return MHD_YES;
     }
-    if (q->discard)
-        return queue_early(c, &q->early);
+    if (q->discard)  /* a prepared answer (negotiate) or an early one */
+        return q->resp ? queue_ready(q, c) : queue_early(c, &q->early);
     if (!q->dispatched)
         return dispatch(m, q, c);
-    /* Resumed after a reply completed on another thread. */
-    pthread_mutex_lock(&q->lock);
-    struct MHD_Response *r = q->resp;
-    q->resp = NULL;
-    pthread_mutex_unlock(&q->lock);
-    if (!r)
-        return MHD_NO;
-    enum MHD_Result rc = MHD_queue_response(c, q->status, r);
-    MHD_destroy_response(r);
-    return rc;
+    return queue_ready(q, c);  /* resumed after a reply completed on another thread */
 }
 
 void awps_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,

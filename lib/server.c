@@ -71,6 +71,15 @@ int awps_server_set_listen(awps_server *s, const char *address, unsigned port)
     return AWPS_OK;
 }
 
+int awps_server_add_negotiate(awps_server *s, awps_negotiate *n)
+{
+    if (!s || !n)
+        return AWPS_E_INVALID;
+    if (s->daemon)
+        return AWPS_E_BUSY;
+    return awps_mhd_add_negotiate(s->glue, n);
+}
+
 int awps_server_set_threads(awps_server *s, unsigned threads)
 {
     if (!s || threads > 1024)
