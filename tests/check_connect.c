@@ -96,12 +96,7 @@ static tu_response *run(awps_handler *h, const char *body, size_t len, act_fn a)
     ck_assert_int_eq(tu_process(h, r, c, WAIT_MS, &res), AWPS_OK);
     ck_assert_ptr_nonnull(res);
     ck_assert_uint_eq(tu_capture_calls(c), 1);
-    awps_http_response copy = {
-        .status = res->status, .content_type = res->content_type,
-        .allowed_origin = res->allowed_origin, .connection_state = res->connection_state,
-        .body = res->body, .body_len = res->body_len,
-    };
-    tu_response *out = tu_response_copy(&copy);
+    tu_response *out = tu_response_dup(res);
     tu_capture_free(c);
     tu_request_free(r);
     return out;

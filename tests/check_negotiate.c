@@ -9,63 +9,16 @@
 #include <string.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 #define CONNSTR "Endpoint=https://contoso.webpubsub.azure.com;AccessKey=ABC;Version=1.0;"
 
-typedef struct result {
-    long status;
-    char body[8192];
-    size_t len;
-    char headers[2048];
-    size_t hlen;
-} result;
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    result *r = ud;
-    size_t take = size * n;
-    if (take > sizeof r->body - 1 - r->len)
-        take = sizeof r->body - 1 - r->len;
-    memcpy(r->body + r->len, p, take);
-    r->len += take;
-    r->body[r->len] = '\0';
-    return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    result *r = ud;
-    size_t take = size * n;
-    if (take > sizeof r->headers - 1 - r->hlen)
-        take = sizeof r->headers - 1 - r->hlen;
-    memcpy(r->headers + r->hlen, p, take);
-    r->hlen += take;
-    r->headers[r->hlen] = '\0';
-    return size * n;
-}
-
-static long get(result *r, unsigned port, const char *method, const char *path_query,
+/* A request with at most one extra header line. */
+static long get(tu_http_result *r, unsigned port, const char *method, const char *path_query,
                 const char *header)
 {
-    char url[512];
-    struct curl_slist *h = header ? curl_slist_append(NULL, header) : NULL;
-    CURL *c = curl_easy_init();
-
-    memset(r, 0, sizeof *r);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path_query);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    return r->status;
+    const char *headers[] = {header, NULL};
+    return tu_http(r, port, method, path_query, header ? headers : NULL, NULL, 0, 0);
 }
 
 /* The JWT payload of the answer's token, decoded. */
@@ -137,7 +90,7 @@ START_TEST(standalone_server_negotiate)
     awps_server_set_listen(s, "127.0.0.1", 0);
     ck_assert_int_eq(awps_server_start(s), AWPS_OK);
     unsigned port = awps_server_port(s);
-    result r;
+    tu_http_result r;
 
     ck_assert_int_eq(get(&r, port, "GET", "/negotiate?user=alice", NULL), 200);
     ck_assert_ptr_nonnull(strcasestr(r.headers, "Content-Type: application/json"));
@@ -203,7 +156,7 @@ START_TEST(negotiate_in_application_daemon)
         awps_mhd_access, m, MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, m, MHD_OPTION_END);
     ck_assert_ptr_nonnull(d);
     unsigned port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
-    result r;
+    tu_http_result r;
 
     /* no callback: an anonymous token */
     ck_assert_int_eq(get(&r, port, "GET", "/api/negotiate", NULL), 200);

@@ -12,77 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-
-/* ---- a tiny HTTP client ---- */
-
-typedef struct http_result {
-    long status;
-    char body[4096];
-    size_t len;
-    char headers[4096];
-    size_t hlen;
-} http_result;
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    http_result *r = ud;
-    size_t take = size * n;
-    if (take > sizeof r->body - 1 - r->len)
-        take = sizeof r->body - 1 - r->len;
-    memcpy(r->body + r->len, p, take);
-    r->len += take;
-    r->body[r->len] = '\0';
-    return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    http_result *r = ud;
-    size_t take = size * n;
-    if (take > sizeof r->headers - 1 - r->hlen)
-        take = sizeof r->headers - 1 - r->hlen;
-    memcpy(r->headers + r->hlen, p, take);
-    r->hlen += take;
-    r->headers[r->hlen] = '\0';
-    return size * n;
-}
-
-/* `headers` is NULL-terminated "Name: value" strings; chunked sends the body
- * with Transfer-Encoding: chunked. Returns the status, 0 on transport error. */
-static long http(http_result *r, unsigned port, const char *method, const char *path,
-                 const char *const *headers, const char *body, size_t len, int chunked)
-{
-    char url[512];
-    struct curl_slist *list = NULL;
-    CURL *c = curl_easy_init();
-
-    memset(r, 0, sizeof *r);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    list = curl_slist_append(list, "Expect:");
-    if (chunked)
-        list = curl_slist_append(list, "Transfer-Encoding: chunked");
-    for (size_t i = 0; headers && headers[i]; i++)
-        list = curl_slist_append(list, headers[i]);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        if (!chunked)
-            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    }
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(list);
-    curl_easy_cleanup(c);
-    return r->status;
-}
+#include "testutil.h"
 
 static const char *const ce_user[] = {
     "ce-awpsversion: 1.0", "ce-specversion: 1.0", "ce-type: azure.webpubsub.user.message",
@@ -90,7 +20,7 @@ static const char *const ce_user[] = {
     "Content-Type: text/plain", NULL};
 
 /* ce_user plus a hub header (and optionally a signature). */
-static long post_user(http_result *r, unsigned port, const char *hub, const char *sig,
+static long post_user(tu_http_result *r, unsigned port, const char *hub, const char *sig,
                       const char *body)
 {
     char hubh[128], sigh[128], path[128];
@@ -107,7 +37,7 @@ static long post_user(http_result *r, unsigned port, const char *hub, const char
     }
     h[n] = NULL;
     snprintf(path, sizeof path, "/api/webpubsub/hubs/%s/", hub);
-    return http(r, port, "POST", path, h, body, strlen(body), 0);
+    return tu_http(r, port, "POST", path, h, body, strlen(body), 0);
 }
 
 /* ---- handlers used by the tests ---- */
@@ -172,7 +102,7 @@ START_TEST(several_hubs_on_one_server)
     awps_handler *hs[] = {a, b};
     awps_server *s = server_with(hs, 2);
     unsigned port = awps_server_port(s);
-    http_result r;
+    tu_http_result r;
 
     ck_assert_int_eq(post_user(&r, port, "alpha", NULL, "hi alpha"), 200);
     ck_assert_str_eq(r.body, "hi alpha");
@@ -182,7 +112,7 @@ START_TEST(several_hubs_on_one_server)
     ck_assert_ptr_nonnull(strstr(r.body, "not found"));
     /* preflight with the allowed-origin header */
     const char *pre[] = {"WebHook-Request-Origin: x.webpubsub.azure.com", NULL};
-    ck_assert_int_eq(http(&r, port, "OPTIONS", "/api/webpubsub/hubs/alpha/", pre, NULL, 0, 0), 200);
+    ck_assert_int_eq(tu_http(&r, port, "OPTIONS", "/api/webpubsub/hubs/alpha/", pre, NULL, 0, 0), 200);
     ck_assert_ptr_nonnull(strstr(r.headers, "WebHook-Allowed-Origin: *"));
     /* answers decided from the headers keep the connection open (nginx
      * upstream keep-alive) */
@@ -201,7 +131,7 @@ END_TEST
 struct client_call {
     unsigned port;
     const char *body;
-    http_result r;
+    tu_http_result r;
     pthread_t t;
 };
 
@@ -252,7 +182,7 @@ START_TEST(async_reply_does_not_block_others)
     awps_server_set_threads(s, 1);  /* one thread: suspension is what keeps it free */
     ck_assert_int_eq(awps_server_start(s), AWPS_OK);
     struct client_call slowc = {awps_server_port(s), "park", {0}, 0};
-    http_result r;
+    tu_http_result r;
 
     pthread_create(&slowc.t, NULL, client_thread, &slowc);
     awps_reply *pending = wait_parked();
@@ -279,7 +209,7 @@ START_TEST(reply_timeout_over_http)
     awps_handler_on_user_event(h, never, NULL);
     awps_handler_set_reply_timeout(h, 200);
     awps_server *s = server_with(&h, 1);
-    http_result r;
+    tu_http_result r;
 
     ck_assert_int_eq(post_user(&r, awps_server_port(s), "chat", NULL, "x"), 500);
     ck_assert_ptr_nonnull(strstr(r.body, "did not reply within 200 ms"));
@@ -305,7 +235,7 @@ START_TEST(body_cap_413)
     awps_server *s = server_with(&h, 1);
     unsigned port = awps_server_port(s);
     char *big = malloc(300001);
-    http_result r;
+    tu_http_result r;
     char hubh[] = "ce-hub: chat";
     const char *hdr[16];
     size_t n = 0;
@@ -318,14 +248,14 @@ START_TEST(body_cap_413)
     big[300000] = '\0';
     atomic_store(&calls, 0);
     /* announced by Content-Length */
-    ck_assert_int_eq(http(&r, port, "POST", "/api/webpubsub/hubs/chat/", hdr, big, 300000, 0), 413);
+    ck_assert_int_eq(tu_http(&r, port, "POST", "/api/webpubsub/hubs/chat/", hdr, big, 300000, 0), 413);
     ck_assert_ptr_nonnull(strstr(r.body, "limit"));
     /* chunked: found while reading */
-    ck_assert_int_eq(http(&r, port, "POST", "/api/webpubsub/hubs/chat/", hdr, big, 300000, 1), 413);
+    ck_assert_int_eq(tu_http(&r, port, "POST", "/api/webpubsub/hubs/chat/", hdr, big, 300000, 1), 413);
     ck_assert_ptr_nonnull(strstr(r.body, "limit"));
     /* exactly at the cap passes, chunked too */
     big[1000] = '\0';
-    ck_assert_int_eq(http(&r, port, "POST", "/api/webpubsub/hubs/chat/", hdr, big, 1000, 1), 200);
+    ck_assert_int_eq(tu_http(&r, port, "POST", "/api/webpubsub/hubs/chat/", hdr, big, 1000, 1), 200);
     ck_assert_uint_eq(r.len, 1000);
     ck_assert_int_eq(atomic_load(&calls), 1);
     /* still serving */
@@ -341,14 +271,14 @@ START_TEST(malformed_json_400_over_http)
     awps_handler *h = awps_handler_new("chat");
     awps_handler_on_user_event(h, count_and_echo, NULL);
     awps_server *s = server_with(&h, 1);
-    http_result r;
+    tu_http_result r;
     const char *hdr[] = {"ce-awpsversion: 1.0", "ce-type: azure.webpubsub.user.message",
                          "ce-connectionId: c", "ce-hub: chat",
                          "WebHook-Request-Origin: x.webpubsub.azure.com",
                          "Content-Type: application/json", NULL};
 
     atomic_store(&calls, 0);
-    ck_assert_int_eq(http(&r, awps_server_port(s), "POST", "/api/webpubsub/hubs/chat/", hdr,
+    ck_assert_int_eq(tu_http(&r, awps_server_port(s), "POST", "/api/webpubsub/hubs/chat/", hdr,
                           "{\"a\":", 5, 0), 400);
     ck_assert_ptr_nonnull(strstr(r.body, "not valid JSON"));
     ck_assert_int_eq(atomic_load(&calls), 0);
@@ -365,7 +295,7 @@ START_TEST(key_rotation_while_serving)
     awps_server *s = server_with(&h, 1);
     unsigned port = awps_server_port(s);
     char sig1[65], sig2[65];
-    http_result r;
+    tu_http_result r;
 
     awps__sig_compute("key-one", "conn1", sig1);
     awps__sig_compute("key-two", "conn1", sig2);
@@ -424,7 +354,7 @@ START_TEST(stop_deadline_answers_503)
     ck_assert_ptr_nonnull(strstr(c.r.body, "shutting down"));
     /* the server can start again */
     ck_assert_int_eq(awps_server_start(s), AWPS_OK);
-    http_result r;
+    tu_http_result r;
     awps_handler_on_user_event(h, echo, NULL);
     ck_assert_int_eq(post_user(&r, awps_server_port(s), "chat", NULL, "again"), 200);
     awps_server_free(s);
@@ -491,14 +421,14 @@ START_TEST(mounted_in_application_daemon)
     ck_assert_int_eq(awps_mhd_add_handler(m, h), AWPS_OK);
     struct MHD_Daemon *d = app_daemon(m, MHD_ALLOW_SUSPEND_RESUME);
     unsigned port = daemon_port(d);
-    http_result r;
+    tu_http_result r;
 
     atomic_store(&app_completed, 0);
     /* the application's own route */
-    ck_assert_int_eq(http(&r, port, "GET", "/hello", NULL, NULL, 0, 0), 418);
+    ck_assert_int_eq(tu_http(&r, port, "GET", "/hello", NULL, NULL, 0, 0), 418);
     ck_assert_str_eq(r.body, "app: GET /hello");
     /* a POST on the hub path that is not a Web PubSub request falls through */
-    ck_assert_int_eq(http(&r, port, "POST", "/api/webpubsub/hubs/chat/", NULL, "x", 1, 0), 418);
+    ck_assert_int_eq(tu_http(&r, port, "POST", "/api/webpubsub/hubs/chat/", NULL, "x", 1, 0), 418);
     /* a Web PubSub request is ours, answered asynchronously */
     ck_assert_int_eq(post_user(&r, port, "chat", NULL, "100"), 200);
     ck_assert_str_eq(r.body, "late answer");
@@ -522,10 +452,10 @@ START_TEST(daemon_without_suspend_answers_500)
     awps_mhd_set_log(m, NULL, NULL, AWPS_LOG_ERROR);
     awps_mhd_add_handler(m, h);
     struct MHD_Daemon *d = app_daemon(m, 0);
-    http_result r;
+    tu_http_result r;
 
     ck_assert_int_eq(post_user(&r, daemon_port(d), "chat", NULL, "x"), 500);
-    ck_assert_int_eq(http(&r, daemon_port(d), "GET", "/other", NULL, NULL, 0, 0), 404);
+    ck_assert_int_eq(tu_http(&r, daemon_port(d), "GET", "/other", NULL, NULL, 0, 0), 404);
     MHD_stop_daemon(d);
     awps_mhd_free(m);
     awps_handler_free(h);

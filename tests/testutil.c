@@ -1,6 +1,8 @@
 /* Helpers shared by the unit tests; see testutil.h. */
 #include "testutil.h"
 
+#include <curl/curl.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -136,6 +138,16 @@ tu_response *tu_response_copy(const awps_http_response *res)
     return c;
 }
 
+tu_response *tu_response_dup(const tu_response *res)
+{
+    awps_http_response view = {
+        .status = res->status, .content_type = res->content_type,
+        .allowed_origin = res->allowed_origin, .connection_state = res->connection_state,
+        .body = res->body, .body_len = res->body_len,
+    };
+    return tu_response_copy(&view);
+}
+
 void tu_response_free(tu_response *res)
 {
     if (!res)
@@ -253,4 +265,67 @@ tu_request *tu_cloud_event(const char *hub, const char *ce_type, const char *con
     if (content_type)
         tu_request_add_header(r, "Content-Type", content_type);
     return r;
+}
+
+/* ---- HTTP client ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    tu_http_result *r = ud;
+    size_t take = size * n;
+    if (take > sizeof r->body - 1 - r->len)
+        take = sizeof r->body - 1 - r->len;
+    memcpy(r->body + r->len, p, take);
+    r->len += take;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    tu_http_result *r = ud;
+    size_t take = size * n;
+    if (take > sizeof r->headers - 1 - r->hlen)
+        take = sizeof r->headers - 1 - r->hlen;
+    memcpy(r->headers + r->hlen, p, take);
+    r->hlen += take;
+    r->headers[r->hlen] = '\0';
+    return size * n;
+}
+
+long tu_http(tu_http_result *r, unsigned port, const char *method, const char *path,
+             const char *const *headers, const char *body, size_t len, int chunked)
+{
+    char url[512];
+    struct curl_slist *list = NULL;
+    CURL *c = curl_easy_init();
+
+    memset(r, 0, sizeof *r);
+    if (!c)
+        return 0;
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    list = curl_slist_append(list, "Expect:");
+    if (chunked)
+        list = curl_slist_append(list, "Transfer-Encoding: chunked");
+    for (size_t i = 0; headers && headers[i]; i++)
+        list = curl_slist_append(list, headers[i]);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        if (!chunked)
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(c);
+    return r->status;
 }

@@ -44,6 +44,8 @@ typedef struct tu_response {
 } tu_response;
 
 tu_response *tu_response_copy(const awps_http_response *res);
+/* Another heap copy of a captured response (to keep after its capture is freed). */
+tu_response *tu_response_dup(const tu_response *res);
 void tu_response_free(tu_response *res);
 
 /* ---- waiting for an answer ---- */
@@ -70,6 +72,22 @@ unsigned tu_capture_calls(tu_capture *c);
  * owned by the capture `c`, which the caller creates and frees. */
 int tu_process(awps_handler *h, tu_request *r, tu_capture *c, unsigned timeout_ms,
                const tu_response **res);
+
+/* ---- a small HTTP client for tests over loopback (libcurl) ---- */
+
+typedef struct tu_http_result {
+    long status;             /* 0 on a transport error */
+    char body[8192];         /* NUL-terminated, truncated */
+    size_t len;
+    char headers[4096];      /* the raw response header lines */
+    size_t hlen;
+} tu_http_result;
+
+/* `headers`: NULL-terminated "Name: value" strings (or NULL); `body` NULL
+ * for none; chunked sends it with Transfer-Encoding: chunked. Returns the
+ * status, 0 on a transport error. */
+long tu_http(tu_http_result *r, unsigned port, const char *method, const char *path,
+             const char *const *headers, const char *body, size_t len, int chunked);
 
 /* A POST as the service sends it: ce-specversion, ce-awpsversion, ce-id,
  * ce-time, ce-source, ce-type `ce_type`, ce-hub `hub`, ce-connectionId
