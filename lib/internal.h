@@ -298,10 +298,84 @@ int awps__service_fail(awps_service_error *err, int code, long status, const cha
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* token.c (the only file that includes <jwt.h>): HS256 JWT over `payload`
- * (members kept in insertion order) with the key bytes; a new string. */
+ * with the key bytes; a new string. libjwt 1.10 always serialises the members
+ * sorted by name (so the bytes differ from the SDK's, the claims do not).
+ * NULL on failure with errno ENOMEM, E2BIG (payload over
+ * AWPS__JWT_MAX_PAYLOAD bytes) or EINVAL (empty key, a member libjwt refuses). */
 char *awps__jwt_sign(const char *key, const json_t *payload);
-/* The REST bearer token: {"iat","exp"=iat+3600,"aud"=url}; a new string. */
+/* The REST bearer token: {"iat","exp"=iat+3600,"aud"=url}; a new string.
+ * NULL on failure (errno as above; EINVAL also for a URL not valid UTF-8). */
 char *awps__jwt_for_url(const awps_service *s, const char *url);
+
+/* Limits on inputs. libjwt puts twice the payload size on the stack (alloca),
+ * so the payload is capped. */
+#define AWPS__CONNSTR_MAX 16384
+#define AWPS__URL_MAX 4096           /* endpoint and reverse-proxy URLs */
+#define AWPS__KEY_MAX 4096           /* access key bytes */
+#define AWPS__JWT_MAX_PAYLOAD 32768  /* serialised JWT payload bytes */
+
+/* connstr.c: an absolute http(s) URL normalised like the WHATWG URL parser
+ * (scheme and host lower-cased, canonical IP hosts, default port dropped, dot
+ * segments resolved, path percent-encoded, empty path "/"). port_text NULL
+ * keeps the URL's port, else applies the URL.port setter (empty: remove;
+ * leading digits; otherwise ignored). origin_only: "scheme://host[:port]",
+ * path, query and fragment ignored; otherwise a query or fragment is refused,
+ * as are credentials and non-ASCII host names. AWPS_OK with *out new,
+ * AWPS_E_URL with the reason in why, or AWPS_E_NOMEM. */
+int awps__url_normalise(const char *url, const char *port_text, int origin_only, char **out,
+                        char *why, size_t why_len);
+
+/* http.c: release s->transport (NULL is fine); called by awps_service_free(). */
+void awps__http_free(awps_service *s);
+
+/* ---- rest.c → http.c: one REST request and its answer ---- */
+
+/* A request URL (and a nextLink) stays well under AWPS__JWT_MAX_PAYLOAD. */
+#define AWPS__REQUEST_URL_MAX ((size_t)16 * 1024)
+#define AWPS__RESPONSE_MAX ((size_t)16 * 1024 * 1024)   /* response body bytes */
+
+typedef struct awps__http_req {
+    const char *method;          /* "GET", "HEAD", "POST", "PUT", "DELETE" */
+    const char *url;             /* the service URL (the token's audience); http.c
+                                  * sends it to the reverse proxy when one is set */
+    const char *authorization;   /* whole header value, "Bearer <jwt>" */
+    const char *request_id;      /* x-ms-client-request-id */
+    const char *content_type;    /* NULL: no body (POST/PUT then send Content-Length: 0) */
+    const void *body;
+    size_t body_len;
+} awps__http_req;
+
+typedef struct awps__http_resp {
+    long status;                 /* 0 until an answer arrived */
+    char *body;                  /* owned, NUL-terminated (NUL not counted), or NULL */
+    size_t body_len;
+    char content_type[128];      /* response headers of interest, "" when absent */
+    char error_code[96];         /* x-ms-error-code */
+    char retry_after[64];        /* Retry-After (seconds or an HTTP date) */
+    char retry_after_ms[32];     /* retry-after-ms */
+    char x_retry_after_ms[32];   /* x-ms-retry-after-ms */
+} awps__http_resp;
+
+/* Send `req` with the client's retry policy (spec §6.1). AWPS_OK when an
+ * answer arrived (whatever its status; *resp filled, clear it with
+ * awps__http_resp_clear()); AWPS_E_TRANSPORT (curl's text in err->message),
+ * AWPS_E_TOO_LARGE (body over AWPS__RESPONSE_MAX) or AWPS_E_NOMEM otherwise.
+ * Safe from many threads on one client. */
+int awps__http_call(awps_service *s, const awps__http_req *req, awps__http_resp *resp,
+                    awps_service_error *err);
+void awps__http_resp_clear(awps__http_resp *resp);
+/* Turn a non-success answer into AWPS_E_HTTP (spec §6.3): status, service
+ * code (x-ms-error-code, else the JSON body's "code"), message (the JSON
+ * body's "message" for application/json and text/json, else the raw text). */
+int awps__http_error(const awps__http_resp *resp, awps_service_error *err);
+/* Test seam: replace one attempt over libcurl (the retry loop stays). The
+ * function fills resp and returns AWPS_OK, or returns AWPS_E_TRANSPORT with
+ * *retryable set and a reason in errbuf. fn NULL restores libcurl. Set it
+ * before sharing the client. */
+typedef int (*awps__http_send_fn)(void *data, const awps__http_req *req, const char *url,
+                                  awps__http_resp *resp, int *retryable, char *errbuf,
+                                  size_t errlen);
+int awps__http_set_send(awps_service *s, awps__http_send_fn fn, void *data);
 
 /* ---- negotiate.c ---- */
 

@@ -3,7 +3,7 @@
  *
  * Thread-safety: configure a client (reverse proxy, retry, clock) before
  * sharing it; after that every operation may be called from many threads at
- * once on one client (connections are reused per thread).
+ * once on one client (connections are kept alive in a per-client pool).
  * Ownership: every string argument is copied or only read during the call;
  * strings returned through out-parameters are new and freed with
  * awps_free() (or awps_client_token_clear()).
