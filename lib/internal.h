@@ -107,7 +107,9 @@ int awps__sig_header_matches(const char *header, const char *expected_hex);
 typedef struct awps__keys {
     pthread_rwlock_t lock;
     char **keys;
+    void **macs;           /* per key: an OpenSSL EVP_MAC_CTX keyed once */
     size_t n;
+    atomic_uint gen;       /* library-wide unique, changes with every add/remove */
 } awps__keys;
 
 int awps__keys_init(awps__keys *k);
