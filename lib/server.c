@@ -13,13 +13,15 @@
 #define DEFAULT_ADDRESS "127.0.0.1"
 #define DEFAULT_PORT 8080u
 #define CONNECTION_TIMEOUT_S 60u
-#define CONNECTION_MEMORY (64u * 1024u)
+#define CONNECTION_MEMORY ((size_t)16 * 1024)  /* ~26 MiB RSS for 1,000 idle connections */
+#define CONNECTION_MEMORY_MIN ((size_t)4 * 1024)
 
 struct awps_server {
     awps_mhd *glue;
     struct MHD_Daemon *daemon;
     char *address;
     unsigned port, threads;
+    size_t connection_memory;
     atomic_uint bound_port;
     pthread_mutex_t lock;       /* serialises start and stop */
     awps__log log;
@@ -39,6 +41,7 @@ awps_server *awps_server_new(void)
         return NULL;
     }
     s->port = DEFAULT_PORT;
+    s->connection_memory = CONNECTION_MEMORY;
     atomic_init(&s->bound_port, 0);
     awps__log_init(&s->log);
     return s;
@@ -87,6 +90,16 @@ int awps_server_set_threads(awps_server *s, unsigned threads)
     if (s->daemon)
         return AWPS_E_BUSY;
     s->threads = threads;
+    return AWPS_OK;
+}
+
+int awps_server_set_connection_memory(awps_server *s, size_t bytes)
+{
+    if (!s || bytes < CONNECTION_MEMORY_MIN || bytes > (size_t)64 * 1024 * 1024)
+        return AWPS_E_INVALID;
+    if (s->daemon)
+        return AWPS_E_BUSY;
+    s->connection_memory = bytes;
     return AWPS_OK;
 }
 
@@ -175,7 +188,7 @@ int awps_server_start(awps_server *s)
         MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, s->glue,
         MHD_OPTION_SOCK_ADDR, sa,
         MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->connection_memory,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
         /* a pool only for more than one thread: END stops the list early */
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,

@@ -362,6 +362,50 @@ START_TEST(stop_deadline_answers_503)
 }
 END_TEST
 
+START_TEST(connection_memory_bounds_headers)
+{
+    awps_handler *h = awps_handler_new("chat");
+    awps_handler_on_user_event(h, echo, NULL);
+    awps_server *s = awps_server_new();
+    char big[12 * 1024];
+    const char *hdr[16];
+    size_t n = 0;
+    tu_http_result r;
+
+    ck_assert_int_eq(awps_server_set_connection_memory(s, 100), AWPS_E_INVALID);
+    ck_assert_int_eq(awps_server_set_connection_memory(s, 8 * 1024), AWPS_OK);
+    awps_server_add_handler(s, h);
+    awps_server_set_listen(s, "127.0.0.1", 0);
+    ck_assert_int_eq(awps_server_start(s), AWPS_OK);
+    ck_assert_int_eq(awps_server_set_connection_memory(s, 64 * 1024), AWPS_E_BUSY);
+    for (; ce_user[n]; n++)
+        hdr[n] = ce_user[n];
+    hdr[n++] = "ce-hub: chat";
+    memcpy(big, "ce-connectionState: ", 20);
+    memset(big + 20, 'A', sizeof big - 21);
+    big[sizeof big - 1] = '\0';
+    hdr[n++] = big;
+    hdr[n] = NULL;
+    /* 12 KiB of headers do not fit in 8 KiB: refused, the server lives on */
+    long status = tu_http(&r, awps_server_port(s), "POST", "/api/webpubsub/hubs/chat/", hdr, "x",
+                          1, 0);
+    ck_assert(status == 431 || status == 413);
+    ck_assert_int_eq(post_user(&r, awps_server_port(s), "chat", NULL, "fine"), 200);
+    awps_server_free(s);
+    /* the same request fits with 64 KiB */
+    s = awps_server_new();
+    ck_assert_int_eq(awps_server_set_connection_memory(s, 64 * 1024), AWPS_OK);
+    awps_server_add_handler(s, h);
+    awps_server_set_listen(s, "127.0.0.1", 0);
+    ck_assert_int_eq(awps_server_start(s), AWPS_OK);
+    ck_assert_int_eq(tu_http(&r, awps_server_port(s), "POST", "/api/webpubsub/hubs/chat/", hdr,
+                             "x", 1, 0),
+                     200);
+    awps_server_free(s);
+    awps_handler_free(h);
+}
+END_TEST
+
 /* ---- inside an application's own daemon ---- */
 
 static atomic_int app_completed;
@@ -476,6 +520,7 @@ int main(void)
     tcase_add_test(tc, key_rotation_while_serving);
     tcase_add_test(tc, graceful_stop_finishes_in_flight);
     tcase_add_test(tc, stop_deadline_answers_503);
+    tcase_add_test(tc, connection_memory_bounds_headers);
     tcase_add_test(tc, mounted_in_application_daemon);
     tcase_add_test(tc, daemon_without_suspend_answers_500);
     suite_add_tcase(s, tc);

@@ -65,6 +65,10 @@ AWPS_EXPORT int awps_server_add_handler(awps_server *s, awps_handler *h);
 AWPS_EXPORT int awps_server_set_listen(awps_server *s, const char *address, unsigned port);
 /* Worker threads (0 = one per CPU). */
 AWPS_EXPORT int awps_server_set_threads(awps_server *s, unsigned threads);
+/* Memory per connection for the request line, headers and read buffer
+ * (default 16 KiB; at least 4 KiB). Requests whose headers do not fit get
+ * 431; raise it for large ce-connectionState values. */
+AWPS_EXPORT int awps_server_set_connection_memory(awps_server *s, size_t bytes);
 /* Handler for requests no hub takes (default: 404 with a reason). */
 AWPS_EXPORT int awps_server_set_fallback(awps_server *s, MHD_AccessHandlerCallback cb,
                                          void *cls);
