@@ -2,7 +2,10 @@
  * one group, the way a negotiate endpoint mints them (bench/tokens-sdk.js
  * does the same with the official SDK). After a 0.2 s warm-up it prints:
  *   library: <N> tokens/s (<count> tokens in <secs> s, <bytes> URL bytes)
- * Usage: tokens [SECONDS]   (default 1; at least 1,000 tokens) */
+ * Usage: tokens [SECONDS [THREADS]]   (default 1 s, 1 thread; at least 1,000
+ * tokens per thread). With THREADS > 1 one client is shared by all threads,
+ * as a negotiate endpoint on the server's thread pool shares it, and the
+ * total rate is printed. */
 #if !defined _GNU_SOURCE && !defined _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #endif
@@ -10,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
 
 #include <awps.h>
 #include <awps/service.h>
@@ -77,15 +81,33 @@ static int run(awps_service *s, double seconds, unsigned long *count, size_t *by
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    double seconds = argc > 1 ? atof(argv[1]) : 1.0, elapsed;
-    awps_service_error err;
+struct worker {
+    awps_service *s;
+    double seconds, elapsed;
     unsigned long count;
     size_t bytes;
+    int rc;
+};
 
-    if (argc > 2 || !(seconds > 0 && seconds <= 3600)) {
-        fprintf(stderr, "usage: %s [SECONDS]\n", argv[0]);
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    w->rc = run(w->s, w->seconds, &w->count, &w->bytes, &w->elapsed);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = argc > 1 ? atof(argv[1]) : 1.0, elapsed = 0;
+    int threads = argc > 2 ? atoi(argv[2]) : 1;
+    awps_service_error err;
+    unsigned long count = 0;
+    size_t bytes = 0;
+    struct worker w[64];
+    pthread_t t[64];
+
+    if (argc > 3 || !(seconds > 0 && seconds <= 3600) || threads < 1 || threads > 64) {
+        fprintf(stderr, "usage: %s [SECONDS [THREADS]]\n", argv[0]);
         return 2;
     }
     awps_service *s = awps_service_new(CONNECTION_STRING, "hub1", &err);
@@ -93,13 +115,33 @@ int main(int argc, char **argv)
         fprintf(stderr, "tokens: %s\n", err.message);
         return 1;
     }
-    if (run(s, 0.2, &count, &bytes, &elapsed) != 0 ||
-        run(s, seconds, &count, &bytes, &elapsed) != 0) {
+    if (run(s, 0.2, &count, &bytes, &elapsed) != 0) {  /* warm-up */
         awps_service_free(s);
         return 1;
     }
-    printf("library: %.0f tokens/s (%lu tokens in %.2f s, %zu URL bytes)\n",
-           (double)count / elapsed, count, elapsed, bytes);
+    count = 0;
+    bytes = 0;
+    elapsed = 0;
+    for (int i = 0; i < threads; i++) {
+        w[i] = (struct worker){.s = s, .seconds = seconds};
+        if (pthread_create(&t[i], NULL, work, &w[i]) != 0) {
+            threads = i;
+            break;
+        }
+    }
+    int rc = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(t[i], NULL);
+        rc |= w[i].rc;
+        count += w[i].count;
+        bytes += w[i].bytes;
+        if (w[i].elapsed > elapsed)
+            elapsed = w[i].elapsed;
+    }
     awps_service_free(s);
+    if (rc != 0 || threads == 0)
+        return 1;
+    printf("library: %.0f tokens/s (%lu tokens in %.2f s on %d thread%s, %zu URL bytes)\n",
+           (double)count / elapsed, count, elapsed, threads, threads > 1 ? "s" : "", bytes);
     return 0;
 }
