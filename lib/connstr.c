@@ -516,6 +516,12 @@ int awps__url_normalise(const char *url, const char *port_text, int origin_only,
         free(b.p);
         return AWPS_E_NOMEM;
     }
+    if (strlen(b.p) > AWPS__URL_MAX) {  /* percent-encoding can triple the input */
+        free(b.p);
+        b.p = NULL;
+        reason = "too long once normalised";
+        goto bad;
+    }
     *out = b.p;
     return AWPS_OK;
 

@@ -551,6 +551,27 @@ START_TEST(service_fail_fills_error)
 }
 END_TEST
 
+/* Found by fuzz/connstr.c: percent-encoding can make a normalised endpoint
+ * three times longer than its input; it must stay within the limit. */
+START_TEST(normalised_endpoint_stays_within_limit)
+{
+    char cs[64 + 1400 * 3];
+    char *ep = NULL, *key = NULL;
+    awps_service_error err;
+
+    strcpy(cs, "Endpoint=https://h/");
+    size_t n = strlen(cs);
+    memset(cs + n, 0xff, 1400);
+    strcpy(cs + n + 1400, ";AccessKey=k");
+    ck_assert_int_eq(awps_connection_string_parse(cs, &ep, &key, &err), AWPS_E_CONNSTR);
+    ck_assert_ptr_null(ep);
+    ck_assert_ptr_nonnull(strstr(err.message, "too long"));
+    ck_assert_ptr_null(awps_service_new(cs, "hub", &err));
+    awps_free(ep);
+    awps_free(key);
+}
+END_TEST
+
 START_TEST(free_null)
 {
     awps_free(NULL);
@@ -605,6 +626,7 @@ int main(void)
     tcase_add_test(svc, service_clock);
     tcase_add_test(svc, service_fail_fills_error);
     tcase_add_test(svc, free_null);
+    tcase_add_test(svc, normalised_endpoint_stays_within_limit);
     suite_add_tcase(s, svc);
 
     SRunner *sr = srunner_create(s);
