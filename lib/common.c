@@ -208,3 +208,38 @@ int awps__utf8_valid(const void *data, size_t len)
     }
     return 1;
 }
+
+void awps__sb_add(awps__sb *b, const char *s, size_t n)
+{
+    if (b->err)
+        return;
+    if (n > b->max - b->len) {
+        b->err = AWPS_E_TOO_LARGE;
+        return;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->err = AWPS_E_NOMEM;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void awps__sb_str(awps__sb *b, const char *s)
+{
+    awps__sb_add(b, s, strlen(s));
+}
+
+void awps__sb_chr(awps__sb *b, char c)
+{
+    awps__sb_add(b, &c, 1);
+}

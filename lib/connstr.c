@@ -17,45 +17,6 @@
 
 #include "internal.h"
 
-/* ---- a growing string ---- */
-
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_putn(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-    sb_putn(b, s, strlen(s));
-}
-
-static void sb_putc(sbuf *b, char c)
-{
-    sb_putn(b, &c, 1);
-}
-
 /* ---- hosts ---- */
 
 static int hexval(int c)
@@ -156,7 +117,7 @@ static int ipv6_parse(const char *s, const char *e, unsigned addr[8])
     return 0;
 }
 
-static void ipv6_serialise(const unsigned addr[8], sbuf *b)
+static void ipv6_serialise(const unsigned addr[8], awps__sb *b)
 {
     int best = -1, best_len = 1;
     char piece[8];
@@ -171,19 +132,19 @@ static void ipv6_serialise(const unsigned addr[8], sbuf *b)
         }
         i = j > i ? j : i + 1;
     }
-    sb_putc(b, '[');
+    awps__sb_chr(b, '[');
     for (int i = 0; i < 8; i++) {
         if (i == best) {
-            sb_puts(b, i == 0 ? "::" : ":");
+            awps__sb_str(b, i == 0 ? "::" : ":");
             i += best_len - 1;
             continue;
         }
         snprintf(piece, sizeof piece, "%x", addr[i]);
-        sb_puts(b, piece);
+        awps__sb_str(b, piece);
         if (i != 7)
-            sb_putc(b, ':');
+            awps__sb_chr(b, ':');
     }
-    sb_putc(b, ']');
+    awps__sb_chr(b, ']');
 }
 
 /* WHATWG "IPv4 number parser" on [s, e): 0 with *v (saturated), -1 on failure. */
@@ -269,7 +230,7 @@ static int forbidden_domain_char(unsigned char c)
 }
 
 /* Serialise the host [s, e) into b; NULL or the reason it is invalid. */
-static const char *host_parse(const char *s, const char *e, sbuf *b)
+static const char *host_parse(const char *s, const char *e, awps__sb *b)
 {
     char dom[AWPS__URL_MAX + 1];
     size_t n = 0;
@@ -305,10 +266,10 @@ static const char *host_parse(const char *s, const char *e, sbuf *b)
             return "invalid IPv4 address";
         snprintf(text, sizeof text, "%u.%u.%u.%u", (unsigned)(v4 >> 24), (unsigned)(v4 >> 16) & 255,
                  (unsigned)(v4 >> 8) & 255, (unsigned)v4 & 255);
-        sb_puts(b, text);
+        awps__sb_str(b, text);
         return NULL;
     }
-    sb_putn(b, dom, n);
+    awps__sb_add(b, dom, n);
     return NULL;
 }
 
@@ -327,9 +288,9 @@ static int is_dotdot(const char *s, size_t n)
 }
 
 /* Drop the last segment of the serialised path in b, from offset `start`. */
-static void path_shorten(sbuf *b, size_t start)
+static void path_shorten(awps__sb *b, size_t start)
 {
-    if (b->oom || b->len <= start)
+    if (b->err || b->len <= start)
         return;
     while (b->len > start && b->p[b->len - 1] != '/')
         b->len--;
@@ -338,24 +299,24 @@ static void path_shorten(sbuf *b, size_t start)
     b->p[b->len] = '\0';
 }
 
-static void path_segment(sbuf *b, const char *s, size_t n)
+static void path_segment(awps__sb *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
 
-    sb_putc(b, '/');
+    awps__sb_chr(b, '/');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c > 0x7E || strchr(" \"#<>?`{}", c)) {
             char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            sb_putn(b, enc, 3);
+            awps__sb_add(b, enc, 3);
         } else {
-            sb_putc(b, (char)c);
+            awps__sb_chr(b, (char)c);
         }
     }
 }
 
 /* Serialise the path [s, e) (after the authority) into b. */
-static void path_parse(const char *s, const char *e, sbuf *b)
+static void path_parse(const char *s, const char *e, awps__sb *b)
 {
     size_t start = b->len;
     const char *p = s;
@@ -371,10 +332,10 @@ static void path_parse(const char *s, const char *e, sbuf *b)
         if (is_dotdot(p, n)) {
             path_shorten(b, start);
             if (!more)
-                sb_putc(b, '/');
+                awps__sb_chr(b, '/');
         } else if (is_dot(p, n)) {
             if (!more)
-                sb_putc(b, '/');
+                awps__sb_chr(b, '/');
         } else {
             path_segment(b, p, n);
         }
@@ -383,7 +344,7 @@ static void path_parse(const char *s, const char *e, sbuf *b)
         p = q + 1;
     }
     if (b->len == start)
-        sb_putc(b, '/');
+        awps__sb_chr(b, '/');
 }
 
 /* ---- URLs ---- */
@@ -416,7 +377,7 @@ int awps__url_normalise(const char *url, const char *port_text, int origin_only,
 {
     char in[AWPS__URL_MAX + 1];
     const char *reason = NULL;
-    sbuf b = {0};
+    awps__sb b = {.max = SIZE_MAX};
     size_t n = 0, len;
     long port = -1, def;
 
@@ -448,10 +409,10 @@ int awps__url_normalise(const char *url, const char *port_text, int origin_only,
     }
     len = (size_t)(p - in);
     if (len == 4 && awps__strncaseeq(in, "http", 4)) {
-        sb_puts(&b, "http://");
+        awps__sb_str(&b, "http://");
         def = 80;
     } else if (len == 5 && awps__strncaseeq(in, "https", 5)) {
-        sb_puts(&b, "https://");
+        awps__sb_str(&b, "https://");
         def = 443;
     } else {
         reason = "the scheme must be http or https";
@@ -508,11 +469,11 @@ int awps__url_normalise(const char *url, const char *port_text, int origin_only,
     if (port >= 0 && port != def) {
         char num[24];
         snprintf(num, sizeof num, ":%ld", port);
-        sb_puts(&b, num);
+        awps__sb_str(&b, num);
     }
     if (!origin_only)
         path_parse(auth_end, rest_end, &b);
-    if (b.oom) {
+    if (b.err) {
         free(b.p);
         return AWPS_E_NOMEM;
     }

@@ -40,6 +40,19 @@ unsigned char *awps__b64_decode(const char *text, size_t *out_len);
 /* Non-zero when the bytes are valid UTF-8. */
 int awps__utf8_valid(const void *data, size_t len);
 
+/* A growing NUL-terminated string with a size bound; the first failure
+ * sticks (err: AWPS_E_NOMEM, AWPS_E_TOO_LARGE, or one a caller sets).
+ * Start with {.max = LIMIT}; free p. */
+typedef struct awps__sb {
+    char *p;
+    size_t len, cap, max;
+    int err;
+} awps__sb;
+
+void awps__sb_add(awps__sb *b, const char *s, size_t n);
+void awps__sb_str(awps__sb *b, const char *s);
+void awps__sb_chr(awps__sb *b, char c);
+
 /* ---- request headers (cloudevents.c) ---- */
 
 enum awps__hdr {

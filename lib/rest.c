@@ -15,48 +15,10 @@
 #define MAX_PAGES 100000u           /* list_connections: nextLinks followed */
 #define MAX_BODY ((size_t)64 * 1024 * 1024)  /* JSON body built for groups */
 
-/* ---- a growing string with a size bound; the first failure sticks ---- */
-
-typedef struct sb {
-    char *p;
-    size_t len, cap, max;
-    int err;                        /* 0, AWPS_E_NOMEM, AWPS_E_TOO_LARGE, AWPS_E_INVALID */
-} sb;
-
-static void sb_add(sb *b, const char *s, size_t n)
-{
-    if (b->err)
-        return;
-    if (n > b->max - b->len) {
-        b->err = AWPS_E_TOO_LARGE;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->err = AWPS_E_NOMEM;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(sb *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
 /* JavaScript encodeURIComponent of UTF-8 text: A-Z a-z 0-9 - _ . ! ~ * ' ( )
  * stay, every other byte becomes %XX (upper case). In a query value the URL
  * serialiser also turns ' into %27 (spec §4.1). */
-static void sb_enc(sb *b, const char *s, int query)
+static void sb_enc(awps__sb *b, const char *s, int query)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(s);
@@ -70,10 +32,10 @@ static void sb_enc(sb *b, const char *s, int query)
         unsigned char c = (unsigned char)s[i];
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
             strchr("-_.!~*()", c) || (c == '\'' && !query)) {
-            sb_add(b, (const char *)&c, 1);
+            awps__sb_add(b, (const char *)&c, 1);
         } else {
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            sb_add(b, e, 3);
+            awps__sb_add(b, e, 3);
         }
     }
 }
@@ -83,7 +45,7 @@ static void sb_enc(sb *b, const char *s, int query)
 /* endpoint + "/api/hubs/{hub}/" + tmpl (exactly one '/' after the endpoint
  * path), each '%' of tmpl replaced by the next argument encoded as a path
  * segment, then "?api-version=...". */
-static void url_build(sb *u, const awps_service *s, const char *tmpl, ...)
+static void url_build(awps__sb *u, const awps_service *s, const char *tmpl, ...)
 {
     size_t n = strlen(s->endpoint);
     va_list ap;
@@ -92,10 +54,10 @@ static void url_build(sb *u, const awps_service *s, const char *tmpl, ...)
     u->max = AWPS__REQUEST_URL_MAX;
     while (n > 0 && s->endpoint[n - 1] == '/')
         n--;
-    sb_add(u, s->endpoint, n);
-    sb_str(u, "/api/hubs/");
+    awps__sb_add(u, s->endpoint, n);
+    awps__sb_str(u, "/api/hubs/");
     sb_enc(u, s->hub, 0);
-    sb_str(u, "/");
+    awps__sb_str(u, "/");
     va_start(ap, tmpl);
     for (const char *t = tmpl; *t; t++) {
         if (*t == '%') {
@@ -105,25 +67,25 @@ static void url_build(sb *u, const awps_service *s, const char *tmpl, ...)
             else if (!u->err)
                 u->err = AWPS_E_INVALID;
         } else {
-            sb_add(u, t, 1);
+            awps__sb_add(u, t, 1);
         }
     }
     va_end(ap);
-    sb_str(u, "?api-version=" API_VERSION);
+    awps__sb_str(u, "?api-version=" API_VERSION);
 }
 
 /* "&name=value"; NULL or "" is left out. */
-static void q_str(sb *u, const char *name, const char *value)
+static void q_str(awps__sb *u, const char *name, const char *value)
 {
     if (!value || !*value)
         return;
-    sb_str(u, "&");
-    sb_str(u, name);
-    sb_str(u, "=");
+    awps__sb_str(u, "&");
+    awps__sb_str(u, name);
+    awps__sb_str(u, "=");
     sb_enc(u, value, 1);
 }
 
-static void q_uint(sb *u, const char *name, unsigned value)
+static void q_uint(awps__sb *u, const char *name, unsigned value)
 {
     char v[16];
 
@@ -134,7 +96,7 @@ static void q_uint(sb *u, const char *name, unsigned value)
 }
 
 /* A repeated parameter: name=v1&name=v2 ... (an empty entry is kept). */
-static void q_list(sb *u, const char *name, const char *const *values, size_t n)
+static void q_list(awps__sb *u, const char *name, const char *const *values, size_t n)
 {
     if (n > 0 && !values && !u->err)
         u->err = AWPS_E_INVALID;
@@ -143,9 +105,9 @@ static void q_list(sb *u, const char *name, const char *const *values, size_t n)
             u->err = AWPS_E_INVALID;
             return;
         }
-        sb_str(u, "&");
-        sb_str(u, name);
-        sb_str(u, "=");
+        awps__sb_str(u, "&");
+        awps__sb_str(u, name);
+        awps__sb_str(u, "=");
         sb_enc(u, values[i], 1);
     }
 }
@@ -166,7 +128,7 @@ static int uuid4(char out[37])
     return 0;
 }
 
-static int sb_fail(const sb *b, awps_service_error *err, const char *what)
+static int sb_fail(const awps__sb *b, awps_service_error *err, const char *what)
 {
     switch (b->err) {
     case AWPS_E_NOMEM:
@@ -224,7 +186,7 @@ static int call_url(awps_service *s, const char *method, const char *url, const 
 }
 
 /* Same with a URL under construction (its errors reported first); frees it. */
-static int call(awps_service *s, sb *u, const char *method, const char *ctype, const void *body,
+static int call(awps_service *s, awps__sb *u, const char *method, const char *ctype, const void *body,
                 size_t len, long ok1, long ok2, long *status, awps_service_error *err)
 {
     int rc = u->err ? sb_fail(u, err, "request URL")
@@ -265,7 +227,7 @@ static int send_msg(awps_service *s, const char *tmpl, const char *id, awps_data
 {
     const char *ctype = content_type_of(type);
     static const awps_send_options none;
-    sb u;
+    awps__sb u;
 
     CHECK_CLIENT(s, err);
     if (!o)
@@ -320,7 +282,7 @@ int awps_service_send_to_group(awps_service *s, const char *group, awps_data_typ
 
 /* ---- existence (HEAD: 200 true, 404 false) ---- */
 
-static int exists(awps_service *s, sb *u, int *out, awps_service_error *err)
+static int exists(awps_service *s, awps__sb *u, int *out, awps_service_error *err)
 {
     long status = 0;
     int rc;
@@ -338,7 +300,7 @@ static int exists(awps_service *s, sb *u, int *out, awps_service_error *err)
 int awps_service_connection_exists(awps_service *s, const char *connection_id, int *out,
                                    awps_service_error *err)
 {
-    sb u;
+    awps__sb u;
     CHECK_CLIENT(s, err);
     url_build(&u, s, "connections/%", connection_id);
     return exists(s, &u, out, err);
@@ -347,7 +309,7 @@ int awps_service_connection_exists(awps_service *s, const char *connection_id, i
 int awps_service_user_exists(awps_service *s, const char *user_id, int *out,
                              awps_service_error *err)
 {
-    sb u;
+    awps__sb u;
     CHECK_CLIENT(s, err);
     url_build(&u, s, "users/%", user_id);
     return exists(s, &u, out, err);
@@ -356,7 +318,7 @@ int awps_service_user_exists(awps_service *s, const char *user_id, int *out,
 int awps_service_group_exists(awps_service *s, const char *group, int *out,
                               awps_service_error *err)
 {
-    sb u;
+    awps__sb u;
     CHECK_CLIENT(s, err);
     url_build(&u, s, "groups/%", group);
     return exists(s, &u, out, err);
@@ -367,7 +329,7 @@ int awps_service_group_exists(awps_service *s, const char *group, int *out,
 int awps_service_close_connection(awps_service *s, const char *connection_id, const char *reason,
                                   awps_service_error *err)
 {
-    sb u;
+    awps__sb u;
     CHECK_CLIENT(s, err);
     url_build(&u, s, "connections/%", connection_id);
     q_str(&u, "reason", reason);
@@ -378,7 +340,7 @@ static int close_many(awps_service *s, const char *tmpl, const char *id,
                       const awps_close_options *o, awps_service_error *err)
 {
     static const awps_close_options none;
-    sb u;
+    awps__sb u;
 
     CHECK_CLIENT(s, err);
     if (!o)
@@ -413,7 +375,7 @@ int awps_service_close_group(awps_service *s, const char *group, const awps_clos
 static int simple(awps_service *s, const char *method, long ok, const char *tmpl, const char *a,
                   const char *b, awps_service_error *err)
 {
-    sb u;
+    awps__sb u;
     CHECK_CLIENT(s, err);
     url_build(&u, s, tmpl, a, b);
     return call(s, &u, method, NULL, NULL, 0, ok, -1, NULL, err);
@@ -457,7 +419,7 @@ int awps_service_remove_connection_from_all_groups(awps_service *s, const char *
 
 /* A JSON string as JSON.stringify writes it: " and \ escaped, \b \f \n \r \t,
  * other control characters as \u00xx (lower-case hex), the rest verbatim. */
-static void json_str(sb *b, const char *s)
+static void json_str(awps__sb *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
 
@@ -466,7 +428,7 @@ static void json_str(sb *b, const char *s)
             b->err = AWPS_E_INVALID;
         return;
     }
-    sb_str(b, "\"");
+    awps__sb_str(b, "\"");
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         const char *e = NULL;
@@ -481,15 +443,15 @@ static void json_str(sb *b, const char *s)
         default: break;
         }
         if (e) {
-            sb_str(b, e);
+            awps__sb_str(b, e);
         } else if (c < 0x20) {
             char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            sb_add(b, u, 6);
+            awps__sb_add(b, u, 6);
         } else {
-            sb_add(b, (const char *)&c, 1);
+            awps__sb_add(b, (const char *)&c, 1);
         }
     }
-    sb_str(b, "\"");
+    awps__sb_str(b, "\"");
 }
 
 /* POST :addToGroups / :removeFromGroups with {"groups":[...],"filter":"..."}
@@ -497,28 +459,28 @@ static void json_str(sb *b, const char *s)
 static int groups_op(awps_service *s, const char *tmpl, const char *const *groups, size_t n,
                      const char *filter, awps_service_error *err)
 {
-    sb u, b = {.max = MAX_BODY};
+    awps__sb u, b = {.max = MAX_BODY};
     int rc;
 
     CHECK_CLIENT(s, err);
     if (n > 0 && !groups)
         return awps__service_fail(err, AWPS_E_INVALID, 0, NULL, "no groups");
-    sb_str(&b, "{\"groups\":[");
+    awps__sb_str(&b, "{\"groups\":[");
     for (size_t i = 0; i < n && !b.err; i++) {
         if (!groups[i])
             b.err = AWPS_E_INVALID;
         else {
             if (i > 0)
-                sb_str(&b, ",");
+                awps__sb_str(&b, ",");
             json_str(&b, groups[i]);
         }
     }
-    sb_str(&b, "]");
+    awps__sb_str(&b, "]");
     if (filter) {
-        sb_str(&b, ",\"filter\":");
+        awps__sb_str(&b, ",\"filter\":");
         json_str(&b, filter);
     }
-    sb_str(&b, "}");
+    awps__sb_str(&b, "}");
     if (b.err) {
         rc = sb_fail(&b, err, "request body");
         free(b.p);
@@ -580,7 +542,7 @@ int awps_service_list_connections(awps_service *s, const char *group, unsigned t
                                   awps_service_error *err)
 {
     char *url;
-    sb u;
+    awps__sb u;
     int rc = AWPS_OK;
 
     CHECK_CLIENT(s, err);
@@ -653,7 +615,7 @@ static int permission(awps_service *s, const char *method, long ok1, long ok2,
                       long *status, awps_service_error *err)
 {
     const char *name = permission_name(p);
-    sb u;
+    awps__sb u;
 
     CHECK_CLIENT(s, err);
     if (!name)
