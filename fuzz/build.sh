@@ -6,19 +6,22 @@
 #
 # `make fuzz` calls the first with CLANG set by configure, PACKAGE_VERSION,
 # and the compile and link flags of the dependencies in FUZZ_CPPFLAGS /
-# FUZZ_LIBS (pkg-config is asked when they are unset). `run` fuzzes a scratch copy of the seed corpus
-# fuzz/corpus/<target>/ (the repository's seeds stay as they are) with the
-# dictionary fuzz/awps.dict, writes
-# crashes to OUTDIR/artifacts/<target>/, prints libFuzzer's final figures, and
-# exits non-zero when a target crashed, leaked or timed out, or when one of
-# the saved reproducers in fuzz/regressions/<target>/ still crashes.
+# FUZZ_LIBS (pkg-config is asked when they are unset). `run` first replays
+# the saved reproducers in fuzz/regressions/<target>/, then fuzzes a scratch
+# copy of the seed corpus fuzz/corpus/<target>/ (the repository's seeds stay
+# as they are) with the dictionary fuzz/awps.dict, writes crashes to
+# OUTDIR/artifacts/<target>/, prints libFuzzer's final figures, and exits
+# non-zero when a reproducer or the fuzzing crashed, leaked or timed out.
 set -eu
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 targets="request connstr state signature bodies"
 cmd=${1:-}
 out=${2:-}
-[ -n "$cmd" ] && [ -n "$out" ] || { sed -n '2,6p' "$0" >&2; exit 2; }
+if [ -z "$cmd" ] || [ -z "$out" ]; then
+    sed -n '2,6p' "$0" >&2
+    exit 2
+fi
 mkdir -p "$out"
 
 case $cmd in
@@ -26,7 +29,9 @@ build)
     clang=${CLANG:-$(command -v clang-14 || command -v clang || :)}
     [ -n "$clang" ] || { echo "fuzz/build.sh: clang not found (install clang-14 and libclang-rt-14-dev)" >&2; exit 1; }
     mods="libmicrohttpd jansson libcrypto libjwt libcurl"
+    # shellcheck disable=SC2086 # a list of modules
     cppflags=${FUZZ_CPPFLAGS:-$(pkg-config --cflags $mods)}
+    # shellcheck disable=SC2086
     libs=${FUZZ_LIBS:-$(pkg-config --libs $mods)}
     for t in $targets; do
         echo "  CCLD     $out/fuzz-$t"
@@ -39,6 +44,9 @@ build)
     ;;
 run)
     secs=${3:-60}
+    case $secs in
+    '' | *[!0-9]* | 0) echo "fuzz/build.sh: SECONDS must be a positive number, not '$secs'" >&2; exit 2 ;;
+    esac
     # UBSan findings stop the run like ASan's (the build keeps recovery on,
     # so coverage figures match a plain -fsanitize=fuzzer,address,undefined).
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
@@ -55,7 +63,7 @@ run)
         if ls "$srcdir/fuzz/regressions/$t"/* >/dev/null 2>&1; then
             if ! "$out/fuzz-$t" "$srcdir/fuzz/regressions/$t"/* >"$out/regressions-$t.log" 2>&1; then
                 printf 'fuzz %-9s FAILED: a reproducer in fuzz/regressions/%s/ crashes\n' "$t" "$t"
-                grep -E 'Running:|invariant|ERROR|SUMMARY' "$out/regressions-$t.log" | head -n 10
+                grep -aE 'Running:|invariant|ERROR|SUMMARY' "$out/regressions-$t.log" | head -n 10
                 status=1
                 continue
             fi
@@ -70,13 +78,13 @@ run)
             result=FAILED
             status=1
         fi
-        last=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
+        last=$(grep -aE '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
         printf 'fuzz %-9s %s: %s execs, %s exec/s; %s\n' "$t" "$result" "${execs:-?}" \
             "${rate:-?}" "${last:-no DONE line}"
         if [ $result = FAILED ]; then
-            grep -E 'ERROR|invariant|runtime error|SUMMARY|Test unit written' "$log" | head -n 20
+            grep -aE 'ERROR|invariant|runtime error|SUMMARY|Test unit written' "$log" | head -n 20
             ls -l "$out/artifacts/$t"
         fi
     done
