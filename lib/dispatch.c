@@ -83,7 +83,7 @@ awps__verdict awps__dispatch_head(awps_handler *h, const char *method, const cha
     if (strcmp(method, "POST") != 0 || !hd->v[AWPS__H_AWPSVERSION] || !hd->v[AWPS__H_ORIGIN])
         return AWPS__DECLINE;
     if (hd->conflict)
-        return early(e, 400, "the %s header was sent twice with different values",
+        return early(e, 400, "the %.64s header was sent twice with different values",
                      hd->conflict);
     if ((*kind = awps__classify(hd->v[AWPS__H_TYPE])) == AWPS__K_NONE)
         return AWPS__DECLINE;
