@@ -322,6 +322,13 @@ char *awps__jwt_sign(const char *key, const json_t *payload);
  * NULL on failure (errno as above; EINVAL also for a URL not valid UTF-8). */
 char *awps__jwt_for_url(const awps_service *s, const char *url);
 
+/* Verify an HS256 JWT signed with the key bytes: signature, alg, exp
+ * (required, > now_s), nbf (if present, <= now_s + 300). 0 with *claims a
+ * new object (the caller checks aud and the rest), or -1 with the reason in
+ * why. */
+int awps__jwt_verify(const char *key, const char *token, int64_t now_s, json_t **claims,
+                     char *why, size_t why_len);
+
 /* Limits on inputs. libjwt puts twice the payload size on the stack (alloca),
  * so the payload is capped. */
 #define AWPS__CONNSTR_MAX 16384

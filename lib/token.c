@@ -392,3 +392,67 @@ void awps_client_token_clear(awps_client_token *t)
     free(t->url);
     t->token = t->base_url = t->url = NULL;
 }
+
+/* ---- verification (the emulator's side) ---- */
+
+int awps__jwt_verify(const char *key, const char *token, int64_t now_s, json_t **claims,
+                     char *why, size_t why_len)
+{
+    jwt_t *jwt = NULL;
+    size_t klen = key ? strlen(key) : 0, tlen = token ? strlen(token) : 0;
+    char *text;
+    json_t *c, *v;
+    json_error_t jerr;
+
+    *claims = NULL;
+    if (klen == 0 || klen > AWPS__KEY_MAX || tlen == 0) {
+        snprintf(why, why_len, "no access token");
+        return -1;
+    }
+    /* libjwt allocas the decoded parts: bound the text first */
+    if (tlen > (size_t)AWPS__JWT_MAX_PAYLOAD * 2) {
+        snprintf(why, why_len, "access token too long");
+        return -1;
+    }
+    if (jwt_decode(&jwt, token, (const unsigned char *)key, (int)klen) != 0 || !jwt) {
+        snprintf(why, why_len, "invalid access token (malformed or bad signature)");
+        return -1;
+    }
+    if (jwt_get_alg(jwt) != JWT_ALG_HS256) {
+        jwt_free(jwt);
+        snprintf(why, why_len, "access token not signed with HS256");
+        return -1;
+    }
+    text = jwt_get_grants_json(jwt, NULL);
+    jwt_free(jwt);
+    if (!text) {
+        snprintf(why, why_len, "access token without claims");
+        return -1;
+    }
+    c = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
+    if (!json_is_object(c)) {
+        json_decref(c);
+        snprintf(why, why_len, "access token claims are not an object");
+        return -1;
+    }
+    v = json_object_get(c, "exp");
+    if (!json_is_integer(v)) {
+        json_decref(c);
+        snprintf(why, why_len, "access token without exp");
+        return -1;
+    }
+    if (json_integer_value(v) <= now_s) {
+        json_decref(c);
+        snprintf(why, why_len, "access token expired");
+        return -1;
+    }
+    v = json_object_get(c, "nbf");
+    if (v && (!json_is_integer(v) || json_integer_value(v) > now_s + 300)) {
+        json_decref(c);
+        snprintf(why, why_len, "access token not valid yet");
+        return -1;
+    }
+    *claims = c;
+    return 0;
+}
