@@ -15,7 +15,7 @@
 set -eu
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
-targets="request connstr state signature bodies"
+targets="request connstr state signature bodies emu_frames emu_rest"
 cmd=${1:-}
 out=${2:-}
 if [ -z "$cmd" ] || [ -z "$out" ]; then
@@ -33,13 +33,20 @@ build)
     cppflags=${FUZZ_CPPFLAGS:-$(pkg-config --cflags $mods)}
     # shellcheck disable=SC2086
     libs=${FUZZ_LIBS:-$(pkg-config --libs $mods)}
+    # the emulator's targets also link its sources (without main) and wslay
+    emu_src=
+    for f in "$srcdir"/tools/emulator/*.c; do
+        case $f in */emu-main.c) ;; *) emu_src="$emu_src $f" ;; esac
+    done
     for t in $targets; do
         echo "  CCLD     $out/fuzz-$t"
+        extra=
+        case $t in emu_*) extra="-I$srcdir/tools/emulator $emu_src -lwslay -lm" ;; esac
         # shellcheck disable=SC2086 # flag lists, split on purpose
         "$clang" -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
             -DPACKAGE_VERSION="\"${PACKAGE_VERSION:-0.1.0}\"" \
             -I"$srcdir/include" -I"$srcdir/lib" $cppflags \
-            "$srcdir/fuzz/$t.c" "$srcdir"/lib/*.c $libs -lpthread -o "$out/fuzz-$t"
+            "$srcdir/fuzz/$t.c" "$srcdir"/lib/*.c $extra $libs -lpthread -o "$out/fuzz-$t"
     done
     ;;
 run)

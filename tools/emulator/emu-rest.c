@@ -87,7 +87,7 @@ int rest_qall(rest_ctx *x, const char *name, const char ***out, size_t *n)
 
 static int name_ok(const char *s)
 {
-    size_t n = strnlen(s, EMU_MAX_NAME + 1);
+    size_t n = s ? strnlen(s, EMU_MAX_NAME + 1) : 0;
     return n >= 1 && n <= EMU_MAX_NAME;
 }
 
