@@ -5,7 +5,13 @@
  * like `next()` in express.
  *
  *   mhd-app [--port N]     (N = 0 picks a free port; prints "listening on N")
+ *
+ * It listens on 127.0.0.1. SIGTERM or Ctrl-C stops it gracefully: no new
+ * connections, requests in flight and pending replies finished (up to 5 s),
+ * then exit 0.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,10 +112,15 @@ int main(int argc, char **argv)
     awps_mhd_add_handler(glue, chat);
     awps_handler_free(chat);  /* the glue keeps a reference */
 
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME,
         (uint16_t)port, NULL, NULL, awps_mhd_access, glue,
         MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, glue,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "mhd-app: cannot listen on port %u\n", port);

@@ -61,18 +61,40 @@ static void add_extra(awps__head *hd, const char *name, const char *value)
     if (hd->n_extra < AWPS__HEAD_EXTRA) {
         hd->extra_name[hd->n_extra] = name;
         hd->extra_value[hd->n_extra++] = value;
+    } else {
+        hd->extra_overflow = 1;  /* a duplicate could no longer be seen */
     }
 }
 
-void awps__head_add(awps__head *hd, const char *name, const char *value)
+/* Why a value of `len` bytes is refused (NUL, other control bytes but
+ * HTAB, DEL, bytes that are not UTF-8), or NULL when it is fine. */
+static const char *bad_value(const char *value, size_t len)
 {
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (c == 0)
+            return "a NUL byte";
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return "a control byte";
+    }
+    return awps__utf8_valid(value, len) ? NULL : "bytes that are not UTF-8";
+}
+
+void awps__head_add_n(awps__head *hd, const char *name, const char *value, size_t len)
+{
+    const char *why;
     int i;
 
     if (!name || !value)
         return;
-    if ((i = lookup(name)) < 0) {
-        if (strncasecmp(name, "ce-", 3) == 0)
-            add_extra(hd, name, value);
+    if ((i = lookup(name)) < 0 && strncasecmp(name, "ce-", 3) != 0)
+        return;
+    if (!hd->bad && (why = bad_value(value, len))) {
+        hd->bad = i < 0 ? name : names[i];
+        hd->bad_why = why;
+    }
+    if (i < 0) {
+        add_extra(hd, name, value);
         return;
     }
     if (!hd->v[i]) {
@@ -86,6 +108,12 @@ void awps__head_add(awps__head *hd, const char *name, const char *value)
     } else if (!hd->conflict) {
         hd->conflict = names[i];
     }
+}
+
+void awps__head_add(awps__head *hd, const char *name, const char *value)
+{
+    if (value)
+        awps__head_add_n(hd, name, value, strlen(value));
 }
 
 #define PREFIX "azure.webpubsub."

@@ -82,9 +82,14 @@ awps__verdict awps__dispatch_head(awps_handler *h, const char *method, const cha
         return preflight(h, hd, e);
     if (strcmp(method, "POST") != 0 || !hd->v[AWPS__H_AWPSVERSION] || !hd->v[AWPS__H_ORIGIN])
         return AWPS__DECLINE;
+    if (hd->bad)
+        return early(e, 400, "the %.64s header holds %s", hd->bad, hd->bad_why);
     if (hd->conflict)
         return early(e, 400, "the %.64s header was sent twice with different values",
                      hd->conflict);
+    if (hd->extra_overflow)
+        return early(e, 400, "more than %d ce-* headers besides the ones the protocol reads",
+                     AWPS__HEAD_EXTRA);
     if ((*kind = awps__classify(hd->v[AWPS__H_TYPE])) == AWPS__K_NONE)
         return AWPS__DECLINE;
     if (!hd->v[AWPS__H_HUB] || !awps__strcaseeq(hd->v[AWPS__H_HUB], h->hub))

@@ -73,7 +73,7 @@ enum awps__hdr {
 };
 
 #define AWPS__HEAD_ORIGINS 4   /* further WebHook-Request-Origin lines kept */
-#define AWPS__HEAD_EXTRA 16    /* other ce-* headers tracked for duplicates */
+#define AWPS__HEAD_EXTRA 32    /* other ce-* headers tracked for duplicates */
 
 /* The headers the protocol reads; names and values borrowed from the request. */
 typedef struct awps__head {
@@ -82,12 +82,18 @@ typedef struct awps__head {
     size_t n_origins;
     const char *extra_name[AWPS__HEAD_EXTRA], *extra_value[AWPS__HEAD_EXTRA];
     size_t n_extra;
+    int extra_overflow;    /* more distinct other ce-* headers than tracked */
     const char *conflict;  /* name of a ce-* header sent twice with different values */
+    const char *bad;       /* name of the first ce-* (or other read) header whose */
+    const char *bad_why;   /* value holds NUL, control bytes or bad UTF-8; why */
 } awps__head;
 
 void awps__head_init(awps__head *hd);
 /* Feed one header (any header; unknown ones are ignored). */
 void awps__head_add(awps__head *hd, const char *name, const char *value);
+/* The same with the value's length as received: a NUL byte inside it
+ * (strlen(value) < len) marks the header bad. */
+void awps__head_add_n(awps__head *hd, const char *name, const char *value, size_t len);
 const char *awps__head_name(enum awps__hdr which);
 
 typedef enum awps__kind {
@@ -434,5 +440,16 @@ void awps__negotiate_answer(awps_negotiate *n, const char *method,
 void awps__mhd_set_next(awps_mhd *m, MHD_AccessHandlerCallback next, void *cls);
 /* Accept requests again after awps_mhd_drain() (a restarted server). */
 void awps__mhd_undrain(awps_mhd *m);
+
+/* ---- mhd-headers.c: a request's header block, on its first call ---- */
+
+/* Feed every header to hd (a NUL byte inside a value counted in, so that
+ * the header is refused). */
+void awps__mhd_collect_headers(struct MHD_Connection *c, awps__head *hd);
+/* 0, or the status (400, 501) of framing HTTP/1.1 forbids, with the reason
+ * in why: Content-Length lines that differ, Content-Length with
+ * Transfer-Encoding, a coding other than plain chunked, a header name with
+ * bytes not allowed in a name. */
+unsigned awps__mhd_framing_error(struct MHD_Connection *c, char *why, size_t len);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "internal.h"
@@ -22,7 +23,7 @@ struct awps_mhd {
     pthread_mutex_t lock;        /* guards the fields below */
     pthread_cond_t idle;
     unsigned in_flight;
-    int draining;
+    int draining;                /* 0, DRAINING or DRAINED */
     struct req *pending;         /* requests whose reply is pending */
 };
 
@@ -42,13 +43,28 @@ struct req {
     uint64_t discarded;
     awps__early early;
     atomic_int refs;             /* the connection's, and the responder's */
-    pthread_mutex_t lock;        /* guards suspended, gone, resp */
+    pthread_mutex_t lock;        /* guards suspended, gone, answered, resp */
     int suspended, gone;
+    int answered;                /* respond() ran (resp may be NULL: close) */
     struct MHD_Response *resp;
     unsigned status;
     awps_reply *reply;           /* pending reply (referenced) */
     struct req *pprev, *pnext;   /* in m->pending */
 };
+
+/* awps_mhd_drain() is waiting for the requests in flight / is over (the
+ * daemon is about to stop: no connection may be suspended any more). */
+enum { DRAINING = 1, DRAINED = 2 };
+
+static int drain_state(awps_mhd *m)
+{
+    int d;
+
+    pthread_mutex_lock(&m->lock);
+    d = m->draining;
+    pthread_mutex_unlock(&m->lock);
+    return d;
+}
 
 /* *con_cls for requests answered on their first call. */
 static char answered;
@@ -258,6 +274,7 @@ static void respond(void *data, const awps_http_response *res)
     struct MHD_Response *r = make_response(res);
 
     pthread_mutex_lock(&q->lock);
+    q->answered = 1;
     if (q->gone || !r) {
         if (r)
             MHD_destroy_response(r);
@@ -275,12 +292,27 @@ static void respond(void *data, const awps_http_response *res)
     req_unref(q);
 }
 
-static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
-                               const char *value)
+/* Answer at once and close the connection (the body is never read). */
+static enum MHD_Result refuse_and_close(struct MHD_Connection *c, unsigned status,
+                                        const char *why, void **con_cls)
 {
-    (void)kind;
-    awps__head_add(cls, key, value);
-    return MHD_YES;
+    awps_http_response res = {status, "text/plain; charset=utf-8", NULL, NULL, why,
+                              strlen(why)};
+    struct MHD_Response *r = make_response(&res);
+
+    *con_cls = &answered;
+    if (r && MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES) {
+        MHD_destroy_response(r);
+        r = NULL;
+    }
+    return queue(c, status, r);
+}
+
+/* The client waits for "100 Continue" before it sends its body. */
+static int expects_continue(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    return v && strcasecmp(v, "100-continue") == 0;
 }
 
 static uint64_t content_length(struct MHD_Connection *c)
@@ -315,7 +347,8 @@ static enum MHD_Result answer_later(awps_mhd *m, struct MHD_Connection *c, const
 {
     struct req *q;
 
-    if (clen != UINT64_MAX && clen > DISCARD_LIMIT) {
+    if ((clen != UINT64_MAX && clen > DISCARD_LIMIT) || expects_continue(c)) {
+        /* no "100 Continue": the client is answered before it sends the body */
         *con_cls = &answered;
         return queue_early(c, e);
     }
@@ -350,7 +383,7 @@ static enum MHD_Result negotiate(awps_mhd *m, awps_negotiate *n, struct MHD_Conn
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, "Cache-Control", "no-store");
-    if (clen != UINT64_MAX && clen > DISCARD_LIMIT) {
+    if ((clen != UINT64_MAX && clen > DISCARD_LIMIT) || expects_continue(c)) {
         *con_cls = &answered;
         return queue(c, res.status, r);
     }
@@ -376,12 +409,16 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
     awps__kind kind = AWPS__K_NONE;
     uint64_t clen = content_length(c);
     struct req *q;
+    char why[160];
+    unsigned bad;
 
+    if ((bad = awps__mhd_framing_error(c, why, sizeof why)) != 0)
+        return refuse_and_close(c, bad, why, con_cls);
     for (size_t i = 0; i < m->n_routes; i++)
         if (awps__negotiate_matches(m->routes[i], url))
             return negotiate(m, m->routes[i], c, method, clen, con_cls);
     awps__head_init(&hd);
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &hd);
+    awps__mhd_collect_headers(c, &hd);
     for (size_t i = 0; i < m->n; i++) {
         switch (awps__dispatch_head(m->handlers[i], method, url, &hd, clen, &kind, &e)) {
         case AWPS__DECLINE:
@@ -389,6 +426,8 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
         case AWPS__RESPOND:
             return answer_later(m, c, &e, clen, con_cls);
         case AWPS__NEED_BODY:
+            if (drain_state(m))  /* accepted before the drain: finished; new: refused */
+                return refuse_and_close(c, 503, "the server is shutting down", con_cls);
             if (!(q = req_new(m, c, m->handlers[i])))
                 return MHD_NO;
             q->kind = kind;
@@ -450,12 +489,7 @@ static void pending_add(awps_mhd *m, struct req *q)
 
 static enum MHD_Result dispatch(awps_mhd *m, struct req *q, struct MHD_Connection *c)
 {
-    int draining;
-
-    pthread_mutex_lock(&m->lock);
-    draining = m->draining;
-    pthread_mutex_unlock(&m->lock);
-    if (draining)
+    if (drain_state(m) == DRAINED)
         return queue_text(c, 503, "the server is shutting down");
     q->dispatched = 1;
     atomic_fetch_add(&q->refs, 1);  /* the responder's reference */
@@ -465,7 +499,7 @@ static enum MHD_Result dispatch(awps_mhd *m, struct req *q, struct MHD_Connectio
     if (q->reply)
         pending_add(m, q);
     pthread_mutex_lock(&q->lock);
-    if (q->resp) {  /* answered inside the callback */
+    if (q->answered) {  /* answered inside the callback */
         pthread_mutex_unlock(&q->lock);
         return queue_ready(q, c);
     }
@@ -475,6 +509,13 @@ static enum MHD_Result dispatch(awps_mhd *m, struct req *q, struct MHD_Connectio
                    "a reply was not completed inside its callback, and the daemon was started "
                    "without MHD_ALLOW_SUSPEND_RESUME: answering 500");
         awps__reply_abort(q->reply, 500, "the reply could not be awaited");
+        return queue_ready(q, c);
+    }
+    if (drain_state(m) == DRAINED) {
+        /* The callback outlived the drain: a connection left suspended now
+         * would abort MHD_stop_daemon(). */
+        pthread_mutex_unlock(&q->lock);
+        awps__reply_abort(q->reply, 503, "the server is shutting down");
         return queue_ready(q, c);
     }
     q->suspended = 1;
@@ -585,18 +626,28 @@ static int wait_idle(awps_mhd *m, uint64_t deadline)
     return idle;
 }
 
+static void set_drain(awps_mhd *m, int state)
+{
+    pthread_mutex_lock(&m->lock);
+    m->draining = state;
+    pthread_mutex_unlock(&m->lock);
+}
+
 int awps_mhd_drain(awps_mhd *m, unsigned timeout_ms)
 {
     uint64_t deadline = awps__now_ms() + timeout_ms;
 
     if (!m)
         return AWPS_E_INVALID;
-    pthread_mutex_lock(&m->lock);
-    m->draining = 1;
-    pthread_mutex_unlock(&m->lock);
-    if (wait_idle(m, deadline))
+    /* New requests are refused; those accepted before are finished. */
+    set_drain(m, DRAINING);
+    if (wait_idle(m, deadline)) {
+        set_drain(m, DRAINED);
         return AWPS_OK;
-    /* Answer what is still pending, until nothing is left (bounded). */
+    }
+    /* Answer what is still pending, until nothing is left (bounded); from
+     * now on no reply is awaited. */
+    set_drain(m, DRAINED);
     deadline = awps__now_ms() + 2000;
     do {
         awps_reply *batch[64];

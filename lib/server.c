@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,8 +14,15 @@
 #define DEFAULT_ADDRESS "127.0.0.1"
 #define DEFAULT_PORT 8080u
 #define CONNECTION_TIMEOUT_S 60u
+#define CONNECTION_TIMEOUT_MAX 86400u
 #define CONNECTION_MEMORY ((size_t)16 * 1024)  /* ~26 MiB RSS for 1,000 idle connections */
 #define CONNECTION_MEMORY_MIN ((size_t)4 * 1024)
+/* libmicrohttpd's own default is FD_SETSIZE - 4 (1020) connections: 1,000
+ * idle or slow clients would shut everybody else out. The default is this,
+ * or the open-file limit less a margin when that is lower. */
+#define CONNECTION_LIMIT 4096u
+#define FD_MARGIN 64u
+#define CONNECTION_LIMIT_MAX 1000000u
 
 struct awps_server {
     awps_mhd *glue;
@@ -22,6 +30,8 @@ struct awps_server {
     char *address;
     unsigned port, threads;
     size_t connection_memory;
+    unsigned connection_limit;   /* 0: the default */
+    unsigned connection_timeout_s;
     atomic_uint bound_port;
     pthread_mutex_t lock;       /* serialises start and stop */
     awps__log log;
@@ -42,6 +52,7 @@ awps_server *awps_server_new(void)
     }
     s->port = DEFAULT_PORT;
     s->connection_memory = CONNECTION_MEMORY;
+    s->connection_timeout_s = CONNECTION_TIMEOUT_S;
     atomic_init(&s->bound_port, 0);
     awps__log_init(&s->log);
     return s;
@@ -103,6 +114,26 @@ int awps_server_set_connection_memory(awps_server *s, size_t bytes)
     return AWPS_OK;
 }
 
+int awps_server_set_connection_limit(awps_server *s, unsigned connections)
+{
+    if (!s || connections == 0 || connections > CONNECTION_LIMIT_MAX)
+        return AWPS_E_INVALID;
+    if (s->daemon)
+        return AWPS_E_BUSY;
+    s->connection_limit = connections;
+    return AWPS_OK;
+}
+
+int awps_server_set_connection_timeout(awps_server *s, unsigned seconds)
+{
+    if (!s || seconds == 0 || seconds > CONNECTION_TIMEOUT_MAX)
+        return AWPS_E_INVALID;
+    if (s->daemon)
+        return AWPS_E_BUSY;
+    s->connection_timeout_s = seconds;
+    return AWPS_OK;
+}
+
 int awps_server_set_fallback(awps_server *s, MHD_AccessHandlerCallback cb, void *cls)
 {
     if (!s)
@@ -147,6 +178,26 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     awps__logf(&s->log, AWPS_LOG_INFO, "libmicrohttpd: %s", msg);
 }
 
+/* The connection limit to use: the one set, or the default. A limit above
+ * the open-file limit is never reached (accept() fails first): the default
+ * stays under it, and a limit set above it is logged. */
+static unsigned connection_limit(awps_server *s)
+{
+    struct rlimit rl;
+    rlim_t usable = RLIM_INFINITY;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        usable = rl.rlim_cur > 2 * FD_MARGIN ? rl.rlim_cur - FD_MARGIN : FD_MARGIN;
+    if (!s->connection_limit)
+        return usable < CONNECTION_LIMIT ? (unsigned)usable : CONNECTION_LIMIT;
+    if (usable < s->connection_limit)
+        awps__logf(&s->log, AWPS_LOG_WARN,
+                   "the connection limit (%u) is above the open-file limit (%llu) less a "
+                   "margin: raise that (ulimit -n) or lower the connection limit",
+                   s->connection_limit, (unsigned long long)rl.rlim_cur);
+    return s->connection_limit;
+}
+
 int awps_server_start(awps_server *s)
 {
     struct sockaddr_in v4;
@@ -187,7 +238,8 @@ int awps_server_start(awps_server *s)
         flags, (uint16_t)s->port, NULL, NULL, awps_mhd_access, s->glue,
         MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, s->glue,
         MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_TIMEOUT, s->connection_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit(s),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->connection_memory,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
         /* a pool only for more than one thread: END stops the list early */

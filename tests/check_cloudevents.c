@@ -209,6 +209,56 @@ START_TEST(head_duplicate_different_value_conflict)
 }
 END_TEST
 
+START_TEST(head_bad_values)
+{
+    awps__head hd;
+    awps__head_init(&hd);
+    awps__head_add(&hd, "ce-hub", "tab\there");       /* HTAB is allowed */
+    awps__head_add(&hd, "ce-userId", "Jos\xc3\xa9");  /* and UTF-8 */
+    awps__head_add(&hd, "X-Foo", "a\x01b");           /* not ours */
+    ck_assert_ptr_null(hd.bad);
+    awps__head_add_n(&hd, "ce-eventName", "ab\0cd", 5);
+    ck_assert_str_eq(hd.bad, "ce-eventName");
+    ck_assert_str_eq(hd.bad_why, "a NUL byte");
+    ck_assert_str_eq(hd.v[AWPS__H_EVENT_NAME], "ab");
+    awps__head_add(&hd, "ce-type", "a\rb");  /* the first bad one is reported */
+    ck_assert_str_eq(hd.bad, "ce-eventName");
+
+    static const struct { const char *name, *value, *bad, *why; } cases[] = {
+        {"ce-type", "a\rb", "ce-type", "a control byte"},
+        {"CE-USERID", "a\nb", "ce-userId", "a control byte"},
+        {"ce-source", "\x7f", "ce-source", "a control byte"},
+        {"Content-Type", "text/\xff", "Content-Type", "bytes that are not UTF-8"},
+        {"webhook-request-origin", "\xed\xa0\x80", "WebHook-Request-Origin",
+         "bytes that are not UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        awps__head_init(&hd);
+        awps__head_add(&hd, cases[i].name, cases[i].value);
+        ck_assert_str_eq(hd.bad, cases[i].bad);
+        ck_assert_str_eq(hd.bad_why, cases[i].why);
+    }
+}
+END_TEST
+
+START_TEST(head_extra_overflow)
+{
+    static char names[AWPS__HEAD_EXTRA + 1][16];
+    awps__head hd;
+
+    awps__head_init(&hd);
+    for (int i = 0; i <= AWPS__HEAD_EXTRA; i++)
+        snprintf(names[i], sizeof names[i], "ce-x%d", i);
+    for (int i = 0; i < AWPS__HEAD_EXTRA; i++)
+        awps__head_add(&hd, names[i], "v");
+    awps__head_add(&hd, names[0], "v");  /* a same-value duplicate is not new */
+    ck_assert_int_eq(hd.extra_overflow, 0);
+    awps__head_add(&hd, names[AWPS__HEAD_EXTRA], "v");
+    ck_assert_int_eq(hd.extra_overflow, 1);
+    ck_assert_ptr_null(hd.conflict);
+}
+END_TEST
+
 START_TEST(head_canonical_names)
 {
     ck_assert_str_eq(awps__head_name(AWPS__H_TYPE), "ce-type");
@@ -342,6 +392,40 @@ START_TEST(duplicate_header_different_values_400)
         ck_assert_int_eq(calls, 0);
         awps_handler_free(h);
     }
+}
+END_TEST
+
+START_TEST(bad_header_value_400)
+{
+    static const char *const names[] = {"ce-userId", "ce-eventName", "ce-foo"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        awps_handler *h = handler("chat");
+        char body[256];
+        tu_request *r = event_req("POST", PATH, NULL);
+        tu_request_add_header(r, names[i], "a\x1b[2J");
+        ck_assert_int_eq(outcome(h, r, body, sizeof body), 400);
+        ck_assert_msg(strstr(body, names[i]) && strstr(body, "control byte"), "reason '%s'",
+                      body);
+        ck_assert_int_eq(calls, 0);
+        awps_handler_free(h);
+    }
+}
+END_TEST
+
+START_TEST(too_many_ce_headers_400)
+{
+    awps_handler *h = handler("chat");
+    tu_request *r = event_req("POST", PATH, NULL);
+    char name[32], body[256];
+
+    for (int i = 0; i < AWPS__HEAD_EXTRA + 1; i++) {
+        snprintf(name, sizeof name, "ce-x%d", i);
+        tu_request_add_header(r, name, "v");
+    }
+    ck_assert_int_eq(outcome(h, r, body, sizeof body), 400);
+    ck_assert_ptr_nonnull(strstr(body, "more than 32 ce-* headers"));
+    ck_assert_int_eq(calls, 0);
+    awps_handler_free(h);
 }
 END_TEST
 
@@ -494,6 +578,8 @@ int main(void)
     tcase_add_test(tc, head_duplicate_same_value_fine);
     tcase_add_test(tc, head_duplicate_different_value_conflict);
     tcase_add_test(tc, head_canonical_names);
+    tcase_add_test(tc, head_bad_values);
+    tcase_add_test(tc, head_extra_overflow);
     tcase_add_test(tc, classify_spec_types);
     tcase_add_test(tc, classify_odd_types);
     tcase_add_test(tc, mqtt_detection);
@@ -504,6 +590,8 @@ int main(void)
     tcase_add_test(tp, event_name_through_process);
     tcase_add_test(tp, duplicate_header_different_values_400);
     tcase_add_test(tp, duplicate_header_same_value_fine);
+    tcase_add_test(tp, bad_header_value_400);
+    tcase_add_test(tp, too_many_ce_headers_400);
     tcase_add_test(tp, path_rules);
     tcase_add_test(tp, hub_compared_case_insensitively);
     tcase_add_test(tp, missing_required_headers_declined);

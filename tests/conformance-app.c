@@ -3,6 +3,11 @@
  *
  *   conformance-app --port N      listen on 127.0.0.1:N (0 = a free port)
  *
+ * The user event "slow" (tests/shutdown.sh) is answered "slow done" from a
+ * worker thread after the number of milliseconds in its body (default
+ * 1000); its start is recorded in /_log as {"event":"slow"}. "async"
+ * (tests/soak.sh) is the same, not recorded.
+ *
  * Prints "listening on PORT" once ready; SIGTERM or SIGINT stops it
  * gracefully and it exits 0. */
 #include <limits.h>
@@ -10,7 +15,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include <awps.h>
 
@@ -62,6 +69,86 @@ static void on_connect(awps_event *ev, awps_reply *reply, void *data)
 }
 
 /* ---- user events ---- */
+
+/* "slow": answered from a worker thread; finished threads are joined when
+ * the next one starts (tests/soak.sh sends many), the rest at exit. */
+struct slow {
+    pthread_t thread;
+    awps_reply *reply;
+    unsigned ms;
+    atomic_int finished;
+    struct slow *next;
+};
+
+static struct slow *slow_list;  /* guarded by log_lock */
+
+static void *slow_main(void *arg)
+{
+    struct slow *w = arg;
+    struct timespec ts = {(time_t)(w->ms / 1000), (long)(w->ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+    awps_reply_success_data(w->reply, AWPS_DATA_TEXT, "slow done", 9);
+    awps_reply_release(w->reply);
+    atomic_store(&w->finished, 1);
+    return NULL;
+}
+
+/* Join the finished workers; log_lock held. */
+static void slow_reap(void)
+{
+    for (struct slow **p = &slow_list; *p;) {
+        struct slow *w = *p;
+        if (atomic_load(&w->finished)) {
+            *p = w->next;
+            pthread_join(w->thread, NULL);
+            free(w);
+        } else {
+            p = &w->next;
+        }
+    }
+}
+
+static void slow_start(awps_event *ev, awps_reply *reply, int record)
+{
+    struct slow *w = calloc(1, sizeof *w);
+    size_t len;
+    const char *body = awps_event_data(ev, &len);
+    json_t *o;
+
+    if (!w) {
+        awps_reply_fail(reply, 500, "out of memory");
+        return;
+    }
+    w->ms = len ? (unsigned)strtoul(body, NULL, 10) : 1000;
+    w->reply = reply;
+    awps_reply_hold(reply);
+    o = record ? json_pack("{s:s}", "event", "slow") : NULL;
+    pthread_mutex_lock(&log_lock);
+    slow_reap();
+    if (o)
+        json_array_append_new(log_entries, o);
+    if (pthread_create(&w->thread, NULL, slow_main, w) != 0) {
+        pthread_mutex_unlock(&log_lock);
+        awps_reply_fail(reply, 500, "no thread");
+        awps_reply_release(reply);
+        free(w);
+        return;
+    }
+    w->next = slow_list;
+    slow_list = w;
+    pthread_mutex_unlock(&log_lock);
+}
+
+static void slow_join_all(void)
+{
+    while (slow_list) {
+        struct slow *w = slow_list;
+        slow_list = w->next;
+        pthread_join(w->thread, NULL);
+        free(w);
+    }
+}
 
 static void answer_json(awps_reply *reply, json_t *value)
 {
@@ -139,6 +226,8 @@ static void on_user_event(awps_event *ev, awps_reply *reply, void *data)
         json_decref(o);
     } else if (!strcmp(name, "none")) {
         awps_reply_success(reply);
+    } else if (!strcmp(name, "slow") || !strcmp(name, "async")) {
+        slow_start(ev, reply, !strcmp(name, "slow"));
     } else {
         awps_reply_success_data(reply, AWPS_DATA_TEXT, "ok", 2);
     }
@@ -284,6 +373,7 @@ int main(int argc, char **argv)
     sigwait(&sigs, &sig);
     rc = awps_server_stop(s, 5000);
     awps_server_free(s);
+    slow_join_all();
     json_decref(log_entries);
     return rc == AWPS_OK ? 0 : 1;
 }

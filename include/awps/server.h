@@ -46,10 +46,10 @@ AWPS_EXPORT void awps_mhd_completed(void *cls, struct MHD_Connection *c, void **
                                     enum MHD_RequestTerminationCode toe);
 /* Requests the glue has accepted and not yet finished. */
 AWPS_EXPORT unsigned awps_mhd_in_flight(const awps_mhd *m);
-/* Refuse new requests (503), wait up to timeout_ms for those in flight to
- * finish, then answer the replies still pending with 503. Call before
- * MHD_stop_daemon(). AWPS_OK when nothing is left in flight, AWPS_E_BUSY
- * when requests remain (e.g. a client still sending its body). */
+/* Refuse new requests (503), wait up to timeout_ms for those accepted
+ * before to finish, then answer the replies still pending with 503. Call
+ * before MHD_stop_daemon(). AWPS_OK when nothing is left in flight,
+ * AWPS_E_BUSY when requests remain (e.g. a client still sending its body). */
 AWPS_EXPORT int awps_mhd_drain(awps_mhd *m, unsigned timeout_ms);
 /* Free after the daemon has stopped. NULL is ignored. */
 AWPS_EXPORT void awps_mhd_free(awps_mhd *m);
@@ -69,6 +69,12 @@ AWPS_EXPORT int awps_server_set_threads(awps_server *s, unsigned threads);
  * (default 16 KiB; at least 4 KiB). Requests whose headers do not fit get
  * 431; raise it for large ce-connectionState values. */
 AWPS_EXPORT int awps_server_set_connection_memory(awps_server *s, size_t bytes);
+/* Connections served at once (default 4096, or the open-file limit less 64
+ * when lower); further ones wait in the listen queue. */
+AWPS_EXPORT int awps_server_set_connection_limit(awps_server *s, unsigned connections);
+/* Seconds of inactivity after which a connection is closed (default 60;
+ * 1 to 86400). Connections waiting for a pending reply are exempt. */
+AWPS_EXPORT int awps_server_set_connection_timeout(awps_server *s, unsigned seconds);
 /* Handler for requests no hub takes (default: 404 with a reason). */
 AWPS_EXPORT int awps_server_set_fallback(awps_server *s, MHD_AccessHandlerCallback cb,
                                          void *cls);
