@@ -247,6 +247,10 @@ async function main() {
     check("a repeated ackId gets a Duplicate error", /"ackId":7,"success":true/.test(text) && /"Duplicate"/.test(text), text.slice(0, 400));
     sock.write(frame(1, "{\"type\":\"sendToGroup\",\"group\":\"g\",\"ackId\":8,\"data\":\"x\"}"));
     await until(() => /"ackId":8/.test(Buffer.concat(sock.received).toString()), "ack 8");
+    sock.write(frame(1, "{\"type\":\"joinGroup\",\"group\":\"a\\u0000b\",\"ackId\":9}"));
+    await until(() => /"ackId":9/.test(Buffer.concat(sock.received).toString()), "ack 9");
+    check("a group name holding \\u0000 gets a BadRequest ack",
+      /"ackId":9,"success":false,"error":\{"name":"BadRequest"/.test(Buffer.concat(sock.received).toString()));
     sock.destroy();
   }
   {

@@ -249,16 +249,20 @@ static int frame_data(json_t *frame, emu_dtype *type, char **out, size_t *len,
     return *why = "unknown dataType", -1;
 }
 
-static int valid_group(const char *g)
+/* a name from a frame: a string of 1..EMU_MAX_NAME bytes without NUL */
+static int valid_name(json_t *v)
 {
-    size_t n = g ? strlen(g) : 0;
-    return n > 0 && n <= EMU_MAX_NAME && awps__utf8_valid(g, n);
+    const char *s = json_string_value(v);
+    size_t n = s ? json_string_length(v) : 0;
+    return n > 0 && n <= EMU_MAX_NAME && strlen(s) == n;
 }
 
 static void json_frame(emu_conn *c, const void *data, size_t len)
 {
     json_error_t jerr;
-    json_t *frame = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* \u0000 is allowed in the JSON (it may be text data); names holding
+     * one are refused below */
+    json_t *frame = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     json_t *ack = frame ? json_object_get(frame, "ackId") : NULL;
     const char *type = frame ? json_string_value(json_object_get(frame, "type")) : NULL;
     const char *group = frame ? json_string_value(json_object_get(frame, "group")) : NULL;
@@ -299,7 +303,7 @@ static void json_frame(emu_conn *c, const void *data, size_t len)
     }
     if (!strcmp(type, "joinGroup") || !strcmp(type, "leaveGroup")) {
         int join = type[0] == 'j';
-        if (!valid_group(group))
+        if (!valid_name(json_object_get(frame, "group")))
             FAIL("BadRequest", "group must be a string of 1 to 1024 characters");
         if (!emu_conn_can(c, "joinLeaveGroup", group))
             FAIL("Forbidden", "The connection has no permission to join or leave the group");
@@ -309,7 +313,7 @@ static void json_frame(emu_conn *c, const void *data, size_t len)
             send_ack(c, ack_id, NULL, NULL);
     } else if (!strcmp(type, "sendToGroup")) {
         json_t *no_echo = json_object_get(frame, "noEcho");
-        if (!valid_group(group))
+        if (!valid_name(json_object_get(frame, "group")))
             FAIL("BadRequest", "group must be a string of 1 to 1024 characters");
         if (no_echo && !json_is_boolean(no_echo))
             FAIL("BadRequest", "noEcho must be a boolean");
@@ -325,7 +329,7 @@ static void json_frame(emu_conn *c, const void *data, size_t len)
     } else if (!strcmp(type, "event")) {
         const char *event = json_string_value(json_object_get(frame, "event"));
         emu_event_result r;
-        if (!event || !*event || strlen(event) > EMU_MAX_NAME ||
+        if (!valid_name(json_object_get(frame, "event")) ||
             strcspn(event, "/?#{} \t\r\n") != strlen(event))
             FAIL("BadRequest", "event must be a name without spaces or URL characters");
         if (frame_data(frame, &dt, &bytes, &n, &why))
