@@ -325,7 +325,7 @@ async function chat(browser, base, dep) {
   if (dep) await crash(browser, base, dep, alice, bob, problems);
 
   for (const p of [alice, bob]) {
-    const file = path.resolve(`chat-${p.name.split(" ")[0]}.png`);
+    const file = path.resolve(`${process.env.AWPS_SHOT_PREFIX || ""}chat-${p.name.split(" ")[0]}.png`);
     await p.page.screenshot({ path: file, fullPage: true });
     check("screenshot " + path.basename(file), fs.statSync(file).size > 1000);
   }
