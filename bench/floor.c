@@ -4,10 +4,15 @@
  * standalone server does (lib/server.c, awps_server_start): the same flags
  * (internal polling thread, MHD_USE_AUTO = epoll on Linux, suspend/resume
  * allowed), a thread pool of nproc threads, a 60 s connection timeout and a
- * 64 KiB per-connection memory pool, listening on 127.0.0.1 only. Whatever
- * awps costs on top of this is the library's own.
+ * 16 KiB per-connection memory pool (the library's default since it was
+ * lowered from 64 KiB: libmicrohttpd zero-fills the pool for every request,
+ * so the floor must use the same size), listening on 127.0.0.1 only.
+ * Whatever awps costs on top of this is the library's own.
  *
- *   floor --port N     (0 = a free port); prints "listening on PORT"
+ *   floor --port N [--status S] [--threads T]
+ *       N 0 = a free port; prints "listening on PORT". S: the status of
+ *       every answer (default 200; bench/run-service.sh uses 202 to stand in
+ *       for the service's REST API). T: the thread pool (default nproc).
  *
  * SIGTERM or SIGINT stops it.
  *
@@ -27,10 +32,11 @@
 
 #define CONNECTION_TIMEOUT_S 60u            /* as lib/server.c */
 #ifndef CONNECTION_MEMORY                   /* -D to try another pool size */
-#define CONNECTION_MEMORY (64u * 1024u)     /* as lib/server.c */
+#define CONNECTION_MEMORY (16u * 1024u)     /* as lib/server.c */
 #endif
 
-static struct MHD_Response *ok;  /* one shared, empty 200 answer */
+static struct MHD_Response *ok;  /* one shared, empty answer */
+static unsigned status = MHD_HTTP_OK;
 static char marker;
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char *url,
@@ -46,12 +52,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
         *upload_size = 0;
         return MHD_YES;
     }
-    return MHD_queue_response(c, MHD_HTTP_OK, ok);
+    return MHD_queue_response(c, status, ok);
 }
 
 int main(int argc, char **argv)
 {
-    unsigned port = 0, threads;
+    unsigned port = 0, threads = 0;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     struct sockaddr_in sa;
@@ -64,8 +70,12 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc) {
             port = (unsigned)strtoul(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--status") && i + 1 < argc) {
+            status = (unsigned)strtoul(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            threads = (unsigned)strtoul(argv[++i], NULL, 10);
         } else {
-            fprintf(stderr, "usage: %s --port N\n", argv[0]);
+            fprintf(stderr, "usage: %s --port N [--status S] [--threads T]\n", argv[0]);
             return 2;
         }
     }
@@ -76,7 +86,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     n = sysconf(_SC_NPROCESSORS_ONLN);  /* the library's default pool size */
-    threads = n > 0 && n < 256 ? (unsigned)n : 1;
+    if (!threads)
+        threads = n > 0 && n < 256 ? (unsigned)n : 1;
 
     ok = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!ok)

@@ -83,6 +83,6 @@ awk -v l="$L" -v a="$A" -v cores="$cores" -v s="$S" -v n="$ROUNDS" -v secs="$SEC
     printf "  %-40s %10.0f tokens/s\n", "@azure/web-pubsub " ver " (Node " node ")", s
     r = s > 0 ? l / s : 0
     printf "  %-40s %10.1f x\n", "ratio, 1 thread (Node runs on one)", r
-    printf "  %-40s %10.1f x\n", "ratio, " cores " threads", s > 0 ? a / s : 0
+    printf "  %-40s %10.1f x\n", "ratio, " cores " threads", (s > 0 ? a / s : 0)
     printf "target (issue 3): tokens >= 50 x SDK, thread for thread: %.1f  %s\n", r, (r >= 50 ? "met" : "NOT met")
 }'

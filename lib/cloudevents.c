@@ -5,25 +5,32 @@
 
 #include "internal.h"
 
-static const char *const names[AWPS__H_COUNT] = {
-    [AWPS__H_AWPSVERSION] = "ce-awpsversion",
-    [AWPS__H_TYPE] = "ce-type",
-    [AWPS__H_HUB] = "ce-hub",
-    [AWPS__H_CONNECTION_ID] = "ce-connectionId",
-    [AWPS__H_USER_ID] = "ce-userId",
-    [AWPS__H_EVENT_NAME] = "ce-eventName",
-    [AWPS__H_SIGNATURE] = "ce-signature",
-    [AWPS__H_STATE] = "ce-connectionState",
-    [AWPS__H_SUBPROTOCOL] = "ce-subprotocol",
-    [AWPS__H_PHYSICAL_ID] = "ce-physicalConnectionId",
-    [AWPS__H_SESSION_ID] = "ce-sessionId",
-    [AWPS__H_ORIGIN] = "WebHook-Request-Origin",
-    [AWPS__H_CONTENT_TYPE] = "Content-Type",
+/* each name as written, its length, and in lower case */
+#define NAME(s, lc) {s, sizeof s - 1, lc}
+
+static const struct {
+    const char *text;
+    size_t len;
+    const char *lc;
+} names[AWPS__H_COUNT] = {
+    [AWPS__H_AWPSVERSION] = NAME("ce-awpsversion", "ce-awpsversion"),
+    [AWPS__H_TYPE] = NAME("ce-type", "ce-type"),
+    [AWPS__H_HUB] = NAME("ce-hub", "ce-hub"),
+    [AWPS__H_CONNECTION_ID] = NAME("ce-connectionId", "ce-connectionid"),
+    [AWPS__H_USER_ID] = NAME("ce-userId", "ce-userid"),
+    [AWPS__H_EVENT_NAME] = NAME("ce-eventName", "ce-eventname"),
+    [AWPS__H_SIGNATURE] = NAME("ce-signature", "ce-signature"),
+    [AWPS__H_STATE] = NAME("ce-connectionState", "ce-connectionstate"),
+    [AWPS__H_SUBPROTOCOL] = NAME("ce-subprotocol", "ce-subprotocol"),
+    [AWPS__H_PHYSICAL_ID] = NAME("ce-physicalConnectionId", "ce-physicalconnectionid"),
+    [AWPS__H_SESSION_ID] = NAME("ce-sessionId", "ce-sessionid"),
+    [AWPS__H_ORIGIN] = NAME("WebHook-Request-Origin", "webhook-request-origin"),
+    [AWPS__H_CONTENT_TYPE] = NAME("Content-Type", "content-type"),
 };
 
 const char *awps__head_name(enum awps__hdr which)
 {
-    return (unsigned)which < AWPS__H_COUNT ? names[which] : "?";
+    return (unsigned)which < AWPS__H_COUNT ? names[which].text : "?";
 }
 
 void awps__head_init(awps__head *hd)
@@ -31,21 +38,54 @@ void awps__head_init(awps__head *hd)
     memset(hd, 0, sizeof *hd);
 }
 
-static int lookup(const char *name)
+static unsigned char lower(unsigned char c)
 {
-    /* Cheap first-letter filter: only ce-*, webhook-* and content-type matter. */
-    char c = name[0];
-    if (c != 'c' && c != 'C' && c != 'w' && c != 'W')
-        return -1;
-    if (c == 'c' || c == 'C') {  /* ce-* or content-type: skip the others fast */
-        char c1 = name[1];
-        if (c1 != 'e' && c1 != 'E' && c1 != 'o' && c1 != 'O')
-            return -1;
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* ASCII case-insensitive equality of n bytes with `lc`, in lower case. */
+static int caseeq_n(const char *a, const char *lc, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)a[i]) != (unsigned char)lc[i])
+            return 0;
+    return 1;
+}
+
+/* The index of a header the protocol reads, or -1. Every request carries
+ * a dozen or more headers: the length and, among names of equal length, the
+ * sixth byte pick the one candidate, compared in full. */
+static int lookup(const char *name, size_t len)
+{
+    int i;
+
+    switch (len) {
+    case 6: i = AWPS__H_HUB; break;
+    case 7: i = AWPS__H_TYPE; break;
+    case 9: i = AWPS__H_USER_ID; break;
+    case 12:
+        switch (lower((unsigned char)name[5])) {
+        case 'e': i = AWPS__H_EVENT_NAME; break;    /* ce-evEntName */
+        case 'g': i = AWPS__H_SIGNATURE; break;     /* ce-siGnature */
+        case 's': i = AWPS__H_SESSION_ID; break;    /* ce-seSsionId */
+        case 'n': i = AWPS__H_CONTENT_TYPE; break;  /* ConteNt-Type */
+        default: return -1;
+        }
+        break;
+    case 14:
+        switch (lower((unsigned char)name[5])) {
+        case 'p': i = AWPS__H_AWPSVERSION; break;   /* ce-awPsversion */
+        case 'b': i = AWPS__H_SUBPROTOCOL; break;   /* ce-suBprotocol */
+        default: return -1;
+        }
+        break;
+    case 15: i = AWPS__H_CONNECTION_ID; break;
+    case 18: i = AWPS__H_STATE; break;
+    case 22: i = AWPS__H_ORIGIN; break;
+    case 23: i = AWPS__H_PHYSICAL_ID; break;
+    default: return -1;
     }
-    for (int i = 0; i < AWPS__H_COUNT; i++)
-        if (strcasecmp(name, names[i]) == 0)
-            return i;
-    return -1;
+    return names[i].len == len && caseeq_n(name, names[i].lc, len) ? i : -1;
 }
 
 /* A ce-* header the protocol does not read: only checked for duplicates. */
@@ -70,27 +110,46 @@ static void add_extra(awps__head *hd, const char *name, const char *value)
  * HTAB, DEL, bytes that are not UTF-8), or NULL when it is fine. */
 static const char *bad_value(const char *value, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    int high = 0;
+    size_t i = 0;
+
+    /* eight bytes at a time while none is below 0x20, 0x7f or above */
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, value + i, 8);
+        uint64_t del = w ^ (0x7f * ones);
+        if (((w - 0x20 * ones) | (del - ones) | w) & highs)
+            break;
+    }
+    for (; i < len; i++) {
         unsigned char c = (unsigned char)value[i];
+        if (c >= 0x20 && c != 0x7f) {
+            high |= c & 0x80;
+            continue;
+        }
         if (c == 0)
             return "a NUL byte";
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
+        if (c != '\t')
             return "a control byte";
     }
-    return awps__utf8_valid(value, len) ? NULL : "bytes that are not UTF-8";
+    /* plain ASCII (nearly every value) needs no UTF-8 check */
+    return !high || awps__utf8_valid(value, len) ? NULL : "bytes that are not UTF-8";
 }
 
 void awps__head_add_n(awps__head *hd, const char *name, const char *value, size_t len)
 {
     const char *why;
+    size_t nlen;
     int i;
 
     if (!name || !value)
         return;
-    if ((i = lookup(name)) < 0 && strncasecmp(name, "ce-", 3) != 0)
+    nlen = strlen(name);
+    if ((i = lookup(name, nlen)) < 0 && (nlen < 3 || !caseeq_n(name, "ce-", 3)))
         return;
     if (!hd->bad && (why = bad_value(value, len))) {
-        hd->bad = i < 0 ? name : names[i];
+        hd->bad = i < 0 ? name : names[i].text;
         hd->bad_why = why;
     }
     if (i < 0) {
@@ -106,7 +165,7 @@ void awps__head_add_n(awps__head *hd, const char *name, const char *value, size_
         if (hd->n_origins < AWPS__HEAD_ORIGINS)
             hd->origins[hd->n_origins++] = value;
     } else if (!hd->conflict) {
-        hd->conflict = names[i];
+        hd->conflict = names[i].text;
     }
 }
 

@@ -1,5 +1,4 @@
 /* Error strings, version, logging and small helpers shared by the library. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +80,16 @@ char *awps__strdup(const char *s)
     return s ? awps__strndup(s, strlen(s)) : NULL;
 }
 
+static unsigned char ascii_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* ASCII case folding: the same under every locale (and no call per byte). */
 int awps__strncaseeq(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
             return 0;
         if (!a[i])
             return 1;
@@ -242,4 +247,39 @@ void awps__sb_str(awps__sb *b, const char *s)
 void awps__sb_chr(awps__sb *b, char c)
 {
     awps__sb_add(b, &c, 1);
+}
+
+void awps__sb_json(awps__sb *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *run = s;
+
+    awps__sb_chr(b, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        const char *esc = NULL;
+        char u[7];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        awps__sb_add(b, run, (size_t)(s - run));
+        run = s + 1;
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            memcpy(u, "\\u00", 4);
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 15];
+            u[6] = '\0';
+            esc = u;
+        }
+        awps__sb_str(b, esc);
+    }
+    awps__sb_add(b, run, (size_t)(s - run));
+    awps__sb_chr(b, '"');
 }

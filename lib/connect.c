@@ -140,6 +140,8 @@ static json_t *member_or_empty(awps_event *ev, const char *key, int array)
     json_t *v = json_object_get(ev->body, key);
     if (v && !json_is_null(v))
         return v;
+    if (!ev->empties && !(ev->empties = json_array()))
+        return NULL;
     v = array ? json_array() : json_object();
     if (!v || json_array_append_new(ev->empties, v) != 0)
         return NULL;
@@ -180,7 +182,7 @@ int awps__connect_parse(awps_event *ev, char *body, size_t len, awps__why *why)
             return -1;
         ev->mqtt = v;
     }
-    if (!(ev->empties = json_array()) || !(ev->claims = member_or_empty(ev, "claims", 0)) ||
+    if (!(ev->claims = member_or_empty(ev, "claims", 0)) ||
         !(ev->query = member_or_empty(ev, "query", 0)) ||
         !(ev->headers = member_or_empty(ev, "headers", 0)) ||
         !(ev->subprotocols = member_or_empty(ev, "subprotocols", 1)) ||
@@ -191,27 +193,67 @@ int awps__connect_parse(awps_event *ev, char *body, size_t len, awps__why *why)
     return 0;
 }
 
-/* {"userId":..,"groups":[..],"roles":[..],"subprotocol":..,"mqtt":{"userProperties":[..]}} */
+/* "name":["a","b"] from NUL-separated strings */
+static void add_string_list(awps__sb *b, const char *name, const awps__sb *list)
+{
+    awps__sb_str(b, name);
+    awps__sb_chr(b, '[');
+    for (size_t at = 0; at < list->len; at += strlen(list->p + at) + 1) {
+        if (at)
+            awps__sb_chr(b, ',');
+        awps__sb_json(b, list->p + at);
+    }
+    awps__sb_chr(b, ']');
+}
+
+/* {"userId":..,"groups":[..],"roles":[..],"subprotocol":..,"mqtt":{"userProperties":[..]}},
+ * written directly: the values are all strings. */
 char *awps__connect_answer(const awps_reply *r, size_t *len)
 {
-    json_t *o = json_object();
-    char *text = NULL;
-    int bad = !o;
+    awps__sb b = {.max = SIZE_MAX / 2};
+    const char *sep = "{";
+    size_t i;
+    json_t *p;
 
-    if (!bad && r->user_id)
-        bad |= json_object_set_new(o, "userId", json_string(r->user_id));
-    if (!bad && r->groups)
-        bad |= json_object_set(o, "groups", r->groups);
-    if (!bad && r->roles)
-        bad |= json_object_set(o, "roles", r->roles);
-    if (!bad && r->subprotocol)
-        bad |= json_object_set_new(o, "subprotocol", json_string(r->subprotocol));
-    if (!bad && r->mqtt_props)
-        bad |= json_object_set_new(o, "mqtt", json_pack("{sO}", "userProperties", r->mqtt_props));
-    if (!bad)
-        text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (text)
-        *len = strlen(text);
-    return text;
+    if (r->user_id) {
+        awps__sb_str(&b, "{\"userId\":");
+        awps__sb_json(&b, r->user_id);
+        sep = ",";
+    }
+    if (r->groups.len) {
+        awps__sb_str(&b, sep);
+        add_string_list(&b, "\"groups\":", &r->groups);
+        sep = ",";
+    }
+    if (r->roles.len) {
+        awps__sb_str(&b, sep);
+        add_string_list(&b, "\"roles\":", &r->roles);
+        sep = ",";
+    }
+    if (r->subprotocol) {
+        awps__sb_str(&b, sep);
+        awps__sb_str(&b, "\"subprotocol\":");
+        awps__sb_json(&b, r->subprotocol);
+        sep = ",";
+    }
+    if (r->mqtt_props) {
+        awps__sb_str(&b, sep);
+        awps__sb_str(&b, "\"mqtt\":{\"userProperties\":[");
+        json_array_foreach(r->mqtt_props, i, p) {
+            awps__sb_str(&b, i ? ",{\"name\":" : "{\"name\":");
+            awps__sb_json(&b, json_string_value(json_object_get(p, "name")));
+            awps__sb_str(&b, ",\"value\":");
+            awps__sb_json(&b, json_string_value(json_object_get(p, "value")));
+            awps__sb_chr(&b, '}');
+        }
+        awps__sb_str(&b, "]}");
+        sep = ",";
+    }
+    awps__sb_str(&b, sep[0] == '{' ? "{}" : "}");
+    if (b.err) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
 }

@@ -9,7 +9,7 @@
 int awps__event_init(awps_event *ev, awps_handler *h, awps__kind kind, const awps__head *hd)
 {
     const char *src[10];
-    size_t total = 0;
+    size_t len[10], total = 0;
     char *p;
 
     memset(ev, 0, sizeof *ev);
@@ -26,7 +26,7 @@ int awps__event_init(awps_event *ev, awps_handler *h, awps__kind kind, const awp
     src[9] = hd->v[AWPS__H_CONTENT_TYPE];
     for (int i = 0; i < 10; i++)
         if (src[i])
-            total += strlen(src[i]) + 1;
+            total += (len[i] = strlen(src[i]) + 1);
     if (total && !(ev->strings = malloc(total)))
         return AWPS_E_NOMEM;
     p = ev->strings;
@@ -36,16 +36,20 @@ int awps__event_init(awps_event *ev, awps_handler *h, awps__kind kind, const awp
     for (int i = 0; i < 10; i++) {
         if (!src[i])
             continue;
-        size_t n = strlen(src[i]) + 1;
-        memcpy(p, src[i], n);
+        memcpy(p, src[i], len[i]);
         *dst[i] = p;
-        p += n;
+        p += len[i];
     }
     ev->protocol = awps__is_mqtt(hd) ? AWPS_PROTOCOL_MQTT : AWPS_PROTOCOL_DEFAULT;
     if (!ev->physical_id || ev->protocol != AWPS_PROTOCOL_MQTT)
         ev->physical_id = ev->session_id = NULL;
-    if (!(ev->states = awps__state_decode(hd->v[AWPS__H_STATE])))
-        return AWPS_E_NOMEM;
+    atomic_init(&ev->states, NULL);
+    if (hd->v[AWPS__H_STATE] && *hd->v[AWPS__H_STATE]) {
+        json_t *states = awps__state_decode(hd->v[AWPS__H_STATE]);
+        if (!states)
+            return AWPS_E_NOMEM;
+        atomic_store(&ev->states, states);
+    }
     ev->handler = awps__handler_ref(h);
     return AWPS_OK;
 }
@@ -54,7 +58,7 @@ void awps__event_clear(awps_event *ev)
 {
     if (ev->handler)
         awps__handler_unref(ev->handler);
-    json_decref(ev->states);
+    json_decref(atomic_load(&ev->states));
     json_decref(ev->body);
     json_decref(ev->json);
     json_decref(ev->empties);
@@ -78,7 +82,6 @@ GETTER(awps_event_name, const char *, name, NULL)
 GETTER(awps_event_subprotocol, const char *, subprotocol, NULL)
 GETTER(awps_event_origin, const char *, origin, NULL)
 GETTER(awps_event_signature, const char *, signature, NULL)
-GETTER(awps_event_states, json_t *, states, NULL)
 GETTER(awps_event_client_protocol, awps_client_protocol, protocol, AWPS_PROTOCOL_DEFAULT)
 GETTER(awps_event_physical_connection_id, const char *, physical_id, NULL)
 GETTER(awps_event_session_id, const char *, session_id, NULL)
@@ -95,9 +98,25 @@ GETTER(awps_event_reason, const char *, reason, NULL)
 GETTER(awps_event_group, const char *, group, NULL)
 GETTER(awps_event_body, json_t *, body, NULL)
 
+json_t *awps_event_states(const awps_event *ev)
+{
+    awps_event *e = (awps_event *)ev;  /* the empty object is made on demand */
+    json_t *s, *none = NULL;
+
+    if (!e || (s = atomic_load(&e->states)))
+        return e ? s : NULL;
+    if (!(s = json_object()))
+        return NULL;
+    if (!atomic_compare_exchange_strong(&e->states, &none, s)) {
+        json_decref(s);  /* another thread made it first */
+        return none;
+    }
+    return s;
+}
+
 json_t *awps_event_state(const awps_event *ev, const char *key)
 {
-    return ev && key ? json_object_get(ev->states, key) : NULL;
+    return ev && key ? json_object_get(atomic_load(&((awps_event *)ev)->states), key) : NULL;
 }
 
 static const char *first_value(json_t *arr)

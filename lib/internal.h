@@ -52,6 +52,9 @@ typedef struct awps__sb {
 void awps__sb_add(awps__sb *b, const char *s, size_t n);
 void awps__sb_str(awps__sb *b, const char *s);
 void awps__sb_chr(awps__sb *b, char c);
+/* Append `s` (valid UTF-8) as a JSON string literal, escaped byte for byte
+ * as jansson's compact dump escapes it. */
+void awps__sb_json(awps__sb *b, const char *s);
 
 /* ---- request headers (cloudevents.c) ---- */
 
@@ -192,7 +195,9 @@ struct awps_event {
         *signature, *physical_id, *session_id, *content_type;
     char *strings;             /* one block holding the strings above */
     awps_client_protocol protocol;
-    json_t *states;            /* decoded incoming state, never NULL */
+    /* decoded incoming state; NULL (empty) when there was no header: the
+     * empty object is made when first asked for */
+    _Atomic(json_t *) states;
     json_t *body;              /* system events: the parsed object */
     awps_data_type data_type;
     char *data;                /* user events: raw body + NUL */
@@ -235,6 +240,7 @@ typedef struct awps__resp {
     const char *content_type;
     char *state;               /* owned */
     char *body;                /* owned */
+    const void *data;          /* borrowed instead of body (answered before it goes) */
     size_t body_len;
 } awps__resp;
 
@@ -245,7 +251,8 @@ struct awps_reply {
     awps_event ev;
     json_t *states_out;        /* NULL = state untouched */
     char *user_id, *subprotocol;
-    json_t *groups, *roles, *mqtt_props;
+    awps__sb groups, roles;    /* NUL-separated strings; len 0: none added */
+    json_t *mqtt_props;
     awps_respond_cb respond;
     void *respond_data;
     /* timer list, guarded by the timer's lock */
@@ -443,13 +450,14 @@ void awps__mhd_undrain(awps_mhd *m);
 
 /* ---- mhd-headers.c: a request's header block, on its first call ---- */
 
-/* Feed every header to hd (a NUL byte inside a value counted in, so that
- * the header is refused). */
-void awps__mhd_collect_headers(struct MHD_Connection *c, awps__head *hd);
-/* 0, or the status (400, 501) of framing HTTP/1.1 forbids, with the reason
- * in why: Content-Length lines that differ, Content-Length with
- * Transfer-Encoding, a coding other than plain chunked, a header name with
- * bytes not allowed in a name. */
-unsigned awps__mhd_framing_error(struct MHD_Connection *c, char *why, size_t len);
+/* One pass over the header block. Feeds every header to hd (a NUL byte
+ * inside a value counted in, so that the header is refused); sets *clen to
+ * the body length announced (Content-Length; 0 without it; UINT64_MAX with a
+ * transfer coding). Returns 0, or the status (400, 501) of framing HTTP/1.1
+ * forbids, with the reason in why: Content-Length lines that differ,
+ * Content-Length with Transfer-Encoding, a coding other than plain chunked, a
+ * header name with bytes not allowed in a name. */
+unsigned awps__mhd_read_head(struct MHD_Connection *c, awps__head *hd, uint64_t *clen,
+                             char *why, size_t len);
 
 #endif

@@ -49,14 +49,6 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
-void awps__mhd_collect_headers(struct MHD_Connection *c, awps__head *hd)
-{
-    struct collect k = {hd, NULL, NULL, 0};
-
-    MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect, &k);
-    feed(&k, NULL);
-}
-
 /* ---- message framing (RFC 9112 5.1, 6.1, 6.3) ----
  * libmicrohttpd 0.9.75 takes the first of several Content-Length lines,
  * prefers chunked over a Content-Length, waits for a body it cannot delimit
@@ -71,30 +63,32 @@ struct framing {
 
 static int is_tchar(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
+    /* RFC 9110 5.6.2: ALPHA, DIGIT and !#$%&'*+-.^_`|~ ; a bit per byte */
+    static const uint32_t bits[8] = {0, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff, 0, 0, 0, 0};
+    return (bits[c >> 5] >> (c & 31)) & 1;
 }
 
 static enum MHD_Result scan_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                     size_t key_size, const char *value, size_t value_size)
 {
     struct framing *f = cls;
+    int tchars = key_size != 0;
 
     (void)kind;
     (void)value_size;
     for (size_t i = 0; i < key_size; i++)
-        if (!is_tchar((unsigned char)key[i]))
-            f->bad_name = 1;
-    if (key_size == 0)
-        f->bad_name = 1;
+        tchars &= is_tchar((unsigned char)key[i]);
+    f->bad_name |= !tchars;
     if (!value)
         return MHD_YES;
-    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+    if (key_size == sizeof MHD_HTTP_HEADER_CONTENT_LENGTH - 1 &&
+        strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
         if (f->n_cl++ && strcmp(f->cl, value) != 0)
             f->cl_differ = 1;
         else if (!f->cl)
             f->cl = value;
-    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    } else if (key_size == sizeof MHD_HTTP_HEADER_TRANSFER_ENCODING - 1 &&
+               strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
         f->n_te++;
         f->te = value;
     }
@@ -116,31 +110,74 @@ static int ends_in_chunked(const char *te)
     return n == 7 && strncasecmp(p, "chunked", 7) == 0;
 }
 
-unsigned awps__mhd_framing_error(struct MHD_Connection *c, char *why, size_t len)
+/* 0, or the status of framing HTTP/1.1 forbids, with the reason. */
+static unsigned framing_error(const struct framing *f, char *why, size_t len)
 {
-    struct framing f = {0};
-
-    MHD_get_connection_values_n(c, MHD_HEADER_KIND, scan_framing, &f);
-    if (f.bad_name) {
+    if (f->bad_name) {
         snprintf(why, len, "a header name holds whitespace or another byte not allowed there");
         return 400;
     }
-    if (f.cl_differ) {
+    if (f->cl_differ) {
         snprintf(why, len, "the request has Content-Length headers with different values");
         return 400;
     }
-    if (f.n_te && f.n_cl) {
+    if (f->n_te && f->n_cl) {
         snprintf(why, len, "the request has both Content-Length and Transfer-Encoding");
         return 400;
     }
-    if (f.n_te && !ends_in_chunked(f.te)) {
+    if (f->n_te && !ends_in_chunked(f->te)) {
         snprintf(why, len, "the Transfer-Encoding does not end in chunked: the body length "
                            "cannot be determined");
         return 400;
     }
-    if (f.n_te > 1 || (f.te && strcasecmp(f.te, "chunked") != 0)) {
+    if (f->n_te > 1 || (f->te && strcasecmp(f->te, "chunked") != 0)) {
         snprintf(why, len, "only the chunked transfer coding is implemented");
         return 501;
     }
     return 0;
+}
+
+/* The announced body length: the Content-Length value, 0 without one (a
+ * request without Content-Length or Transfer-Encoding has no body, RFC 9112
+ * 6.3), UINT64_MAX with a transfer coding, UINT64_MAX - 1 when absurdly
+ * large. */
+static uint64_t content_length(const struct framing *f)
+{
+    uint64_t n = 0;
+
+    if (f->n_te)
+        return UINT64_MAX;
+    if (!f->cl)
+        return 0;
+    for (const char *v = f->cl; *v >= '0' && *v <= '9'; v++) {
+        if (n > (UINT64_MAX - 9) / 10)
+            return UINT64_MAX - 1;  /* over any cap */
+        n = n * 10 + (uint64_t)(*v - '0');
+    }
+    return n;
+}
+
+struct scan {
+    struct framing f;
+    struct collect k;
+};
+
+static enum MHD_Result scan_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
+{
+    struct scan *s = cls;
+
+    scan_framing(&s->f, kind, key, key_size, value, value_size);
+    return collect(&s->k, kind, key, key_size, value, value_size);
+}
+
+unsigned awps__mhd_read_head(struct MHD_Connection *c, awps__head *hd, uint64_t *clen,
+                             char *why, size_t len)
+{
+    struct scan s = {.k = {hd, NULL, NULL, 0}};
+
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, scan_one, &s);
+    feed(&s.k, NULL);
+    *clen = content_length(&s.f);
+    return framing_error(&s.f, why, len);
 }

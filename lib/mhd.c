@@ -20,10 +20,11 @@ struct awps_mhd {
     MHD_RequestCompletedCallback completed;
     void *completed_cls;
     awps__log log;
-    pthread_mutex_t lock;        /* guards the fields below */
+    struct MHD_Response *ok_preflight;  /* shared: 200 + WebHook-Allowed-Origin: * */
+    atomic_uint in_flight;       /* requests between req_new() and completion */
+    atomic_int draining;         /* 0, DRAINING or DRAINED */
+    pthread_mutex_t lock;        /* guards pending; with idle, wakes the drain */
     pthread_cond_t idle;
-    unsigned in_flight;
-    int draining;                /* 0, DRAINING or DRAINED */
     struct req *pending;         /* requests whose reply is pending */
 };
 
@@ -35,13 +36,20 @@ struct req {
     struct MHD_Connection *conn;
     awps_handler *h;
     awps__kind kind;
-    awps__head hd;               /* values live in MHD's connection memory */
     char *body;
     size_t len, cap;
+    uint64_t announced;          /* Content-Length (0: none), UINT64_MAX: chunked */
     int dispatched;
     int discard;                 /* over the cap: drop the body, then send `early` */
     uint64_t discarded;
-    awps__early early;
+    /* A request is either dispatched (hd) or answered early (discard, early),
+     * never both; sharing the space keeps struct req under glibc's 1 KiB
+     * large-chunk size, whose allocation consolidates the small free lists
+     * on every request. */
+    union {
+        awps__head hd;           /* values live in MHD's connection memory */
+        awps__early early;
+    } u;
     atomic_int refs;             /* the connection's, and the responder's */
     pthread_mutex_t lock;        /* guards suspended, gone, answered, resp */
     int suspended, gone;
@@ -58,22 +66,21 @@ enum { DRAINING = 1, DRAINED = 2 };
 
 static int drain_state(awps_mhd *m)
 {
-    int d;
-
-    pthread_mutex_lock(&m->lock);
-    d = m->draining;
-    pthread_mutex_unlock(&m->lock);
-    return d;
+    return atomic_load(&m->draining);
 }
 
-/* *con_cls for requests answered on their first call. */
-static char answered;
+/* *con_cls for requests answered on their first call, and for allowed
+ * preflights, answered with the shared response once their body (if any,
+ * at most DISCARD_LIMIT bytes) has been dropped. */
+static char answered, preflight;
 
 /* A body over the cap is read and dropped up to this many bytes before the
  * 413 goes out, so that clients which only read the answer after sending
  * everything (most do) see the 413 rather than a reset connection; beyond
  * it the connection is answered and closed at once. */
 #define DISCARD_LIMIT ((uint64_t)64 * 1024 * 1024)
+/* Bodies announced up to this size get a buffer of exactly their size. */
+#define BODY_EXACT ((uint64_t)64 * 1024)
 
 awps_mhd *awps_mhd_new(MHD_AccessHandlerCallback next, void *next_cls)
 {
@@ -90,6 +97,19 @@ awps_mhd *awps_mhd_new(MHD_AccessHandlerCallback next, void *next_cls)
         free(m);
         return NULL;
     }
+    /* The answer to every allowed preflight is the same: built once. */
+    m->ok_preflight = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!m->ok_preflight ||
+        MHD_add_response_header(m->ok_preflight, "WebHook-Allowed-Origin", "*") != MHD_YES) {
+        if (m->ok_preflight)
+            MHD_destroy_response(m->ok_preflight);
+        pthread_cond_destroy(&m->idle);
+        pthread_mutex_destroy(&m->lock);
+        free(m);
+        return NULL;
+    }
+    atomic_init(&m->in_flight, 0);
+    atomic_init(&m->draining, 0);
     m->next = next;
     m->next_cls = next_cls;
     awps__log_init(&m->log);
@@ -130,9 +150,7 @@ void awps__mhd_set_next(awps_mhd *m, MHD_AccessHandlerCallback next, void *cls)
 
 void awps__mhd_undrain(awps_mhd *m)
 {
-    pthread_mutex_lock(&m->lock);
-    m->draining = 0;
-    pthread_mutex_unlock(&m->lock);
+    atomic_store(&m->draining, 0);
 }
 
 void awps_mhd_set_completed(awps_mhd *m, MHD_RequestCompletedCallback cb, void *cls)
@@ -162,6 +180,7 @@ void awps_mhd_free(awps_mhd *m)
     for (size_t i = 0; i < m->n_routes; i++)
         awps_negotiate_free(m->routes[i]);
     free(m->routes);
+    MHD_destroy_response(m->ok_preflight);
     pthread_cond_destroy(&m->idle);
     pthread_mutex_destroy(&m->lock);
     free(m);
@@ -169,14 +188,7 @@ void awps_mhd_free(awps_mhd *m)
 
 unsigned awps_mhd_in_flight(const awps_mhd *m)
 {
-    unsigned n;
-
-    if (!m)
-        return 0;
-    pthread_mutex_lock((pthread_mutex_t *)&m->lock);
-    n = m->in_flight;
-    pthread_mutex_unlock((pthread_mutex_t *)&m->lock);
-    return n;
+    return m ? atomic_load(&((awps_mhd *)m)->in_flight) : 0;
 }
 
 static struct req *req_new(awps_mhd *m, struct MHD_Connection *c, awps_handler *h)
@@ -192,11 +204,9 @@ static struct req *req_new(awps_mhd *m, struct MHD_Connection *c, awps_handler *
     q->ours = 1;
     q->m = m;
     q->conn = c;
-    q->h = h ? awps__handler_ref(h) : NULL;
+    q->h = h;  /* the glue holds it: q->h is only used inside the daemon's callbacks */
     atomic_init(&q->refs, 1);
-    pthread_mutex_lock(&m->lock);
-    m->in_flight++;
-    pthread_mutex_unlock(&m->lock);
+    atomic_fetch_add(&m->in_flight, 1);
     return q;
 }
 
@@ -236,10 +246,20 @@ static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, con
     return queue(c, status, make_response(&res));
 }
 
-static enum MHD_Result queue_early(struct MHD_Connection *c, const awps__early *e)
+/* The answer to an allowed preflight: m->ok_preflight. */
+static int is_ok_preflight(const awps__early *e)
+{
+    return e->status == 200 && !e->content_type && !e->body[0] && e->allowed_origin &&
+           strcmp(e->allowed_origin, "*") == 0;
+}
+
+static enum MHD_Result queue_early(awps_mhd *m, struct MHD_Connection *c, const awps__early *e)
 {
     awps_http_response res = {e->status, e->content_type, e->allowed_origin, NULL, e->body,
                               strlen(e->body)};
+
+    if (is_ok_preflight(e))
+        return MHD_queue_response(c, 200, m->ok_preflight);  /* shared: not destroyed */
     return queue(c, e->status, make_response(&res));
 }
 
@@ -250,8 +270,6 @@ static void req_unref(struct req *q)
     if (q->resp)
         MHD_destroy_response(q->resp);
     free(q->body);
-    if (q->h)
-        awps__handler_unref(q->h);
     pthread_mutex_destroy(&q->lock);
     free(q);
 }
@@ -315,21 +333,6 @@ static int expects_continue(struct MHD_Connection *c)
     return v && strcasecmp(v, "100-continue") == 0;
 }
 
-static uint64_t content_length(struct MHD_Connection *c)
-{
-    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    uint64_t n = 0;
-
-    if (!v || MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
-        return UINT64_MAX;
-    for (; *v >= '0' && *v <= '9'; v++) {
-        if (n > (UINT64_MAX - 9) / 10)
-            return UINT64_MAX - 1;  /* absurdly large: over any cap */
-        n = n * 10 + (uint64_t)(*v - '0');
-    }
-    return n;
-}
-
 static int can_suspend(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
@@ -341,7 +344,8 @@ static int can_suspend(struct MHD_Connection *c)
 /* An answer decided from the headers goes out once the body (if any) has
  * been read and dropped, so that the connection stays open for the next
  * request; bodies announced over DISCARD_LIMIT are answered at once and the
- * connection closed. */
+ * connection closed. (libmicrohttpd 0.9.75 closes the connection after an
+ * answer queued on the first call, even for a request without a body.) */
 static enum MHD_Result answer_later(awps_mhd *m, struct MHD_Connection *c, const awps__early *e,
                                     uint64_t clen, void **con_cls)
 {
@@ -350,12 +354,17 @@ static enum MHD_Result answer_later(awps_mhd *m, struct MHD_Connection *c, const
     if ((clen != UINT64_MAX && clen > DISCARD_LIMIT) || expects_continue(c)) {
         /* no "100 Continue": the client is answered before it sends the body */
         *con_cls = &answered;
-        return queue_early(c, e);
+        return queue_early(m, c, e);
+    }
+    if (clen != UINT64_MAX && is_ok_preflight(e)) {  /* nothing to keep per request */
+        atomic_fetch_add(&m->in_flight, 1);
+        *con_cls = &preflight;
+        return MHD_YES;
     }
     if (!(q = req_new(m, c, NULL)))
         return MHD_NO;
     q->discard = q->dispatched = 1;
-    q->early = *e;
+    q->u.early = *e;
     *con_cls = q;
     return MHD_YES;
 }
@@ -407,18 +416,17 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
     awps__head hd;
     awps__early e;
     awps__kind kind = AWPS__K_NONE;
-    uint64_t clen = content_length(c);
+    uint64_t clen;
     struct req *q;
     char why[160];
     unsigned bad;
 
-    if ((bad = awps__mhd_framing_error(c, why, sizeof why)) != 0)
+    awps__head_init(&hd);
+    if ((bad = awps__mhd_read_head(c, &hd, &clen, why, sizeof why)) != 0)
         return refuse_and_close(c, bad, why, con_cls);
     for (size_t i = 0; i < m->n_routes; i++)
         if (awps__negotiate_matches(m->routes[i], url))
             return negotiate(m, m->routes[i], c, method, clen, con_cls);
-    awps__head_init(&hd);
-    awps__mhd_collect_headers(c, &hd);
     for (size_t i = 0; i < m->n; i++) {
         switch (awps__dispatch_head(m->handlers[i], method, url, &hd, clen, &kind, &e)) {
         case AWPS__DECLINE:
@@ -431,7 +439,8 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
             if (!(q = req_new(m, c, m->handlers[i])))
                 return MHD_NO;
             q->kind = kind;
-            q->hd = hd;
+            q->u.hd = hd;
+            q->announced = clen;
             *con_cls = q;
             return MHD_YES;
         }
@@ -459,7 +468,12 @@ static int append_body(struct req *q, const char *data, size_t n)
     if (n > max || q->len > max - n)
         return 0;
     if (q->len + n + 1 > q->cap) {
-        size_t cap = q->cap ? q->cap : 1024;
+        /* The announced length when it is small (a buffer of exactly that
+         * size; nothing is reserved before the bytes arrive), else from
+         * 1 KiB up. */
+        size_t cap = q->cap ? q->cap
+                     : q->announced <= BODY_EXACT && q->announced >= n ? (size_t)q->announced + 1
+                                                                        : 1024;
         while (cap < q->len + n + 1)
             cap *= 2;
         if (cap > max + 1)
@@ -495,7 +509,7 @@ static enum MHD_Result dispatch(awps_mhd *m, struct req *q, struct MHD_Connectio
     atomic_fetch_add(&q->refs, 1);  /* the responder's reference */
     char *body = q->body;
     q->body = NULL;
-    awps__dispatch_body(q->h, q->kind, &q->hd, body, q->len, respond, q, &q->reply);
+    awps__dispatch_body(q->h, q->kind, &q->u.hd, body, q->len, respond, q, &q->reply);
     if (q->reply)
         pending_add(m, q);
     pthread_mutex_lock(&q->lock);
@@ -535,6 +549,13 @@ enum MHD_Result awps_mhd_access(void *cls, struct MHD_Connection *c, const char 
         return first_call(m, c, url, method, version, upload_data, upload_data_size, con_cls);
     if ((void *)q == (void *)&answered)
         return MHD_YES;
+    if ((void *)q == (void *)&preflight) {
+        if (*upload_data_size) {  /* at most the announced length: dropped */
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return MHD_queue_response(c, 200, m->ok_preflight);
+    }
     if (!q->ours)
         return m->next ? m->next(m->next_cls, c, url, method, version, upload_data,
                                  upload_data_size, &q->app_cls)
@@ -546,26 +567,37 @@ enum MHD_Result awps_mhd_access(void *cls, struct MHD_Connection *c, const char 
             q->discarded += n;
             if (q->discarded <= DISCARD_LIMIT)
                 return MHD_YES;
-            return q->resp ? queue_ready(q, c) : queue_early(c, &q->early);
+            return q->resp ? queue_ready(q, c) : queue_early(m, c, &q->u.early);
         }
         if (!q->dispatched && !append_body(q, upload_data, n)) {
             q->discard = q->dispatched = 1;  /* never dispatch this one */
             q->discarded = q->len + n;
             free(q->body);
             q->body = NULL;
-            snprintf(q->early.body, sizeof q->early.body,
+            snprintf(q->u.early.body, sizeof q->u.early.body,
                      "the body exceeds the limit of %zu bytes", atomic_load(&q->h->max_body));
-            q->early.status = 413;
-            q->early.content_type = "text/plain; charset=utf-8";
-            q->early.allowed_origin = NULL;
+            q->u.early.status = 413;
+            q->u.early.content_type = "text/plain; charset=utf-8";
+            q->u.early.allowed_origin = NULL;
         }
         return MHD_YES;
     }
     if (q->discard)  /* a prepared answer (negotiate) or an early one */
-        return q->resp ? queue_ready(q, c) : queue_early(c, &q->early);
+        return q->resp ? queue_ready(q, c) : queue_early(m, c, &q->u.early);
     if (!q->dispatched)
         return dispatch(m, q, c);
     return queue_ready(q, c);  /* resumed after a reply completed on another thread */
+}
+
+/* A request in flight is over. The drain waits with a short timeout, so a
+ * wake-up lost between its check and its wait only delays it. */
+static void landed(awps_mhd *m)
+{
+    if (atomic_fetch_sub(&m->in_flight, 1) == 1 && drain_state(m)) {
+        pthread_mutex_lock(&m->lock);
+        pthread_cond_broadcast(&m->idle);
+        pthread_mutex_unlock(&m->lock);
+    }
 }
 
 void awps_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -574,11 +606,13 @@ void awps_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     awps_mhd *m = cls;
     struct req *q = *con_cls;
 
-    if (!q || (void *)q == (void *)&answered) {
-        *con_cls = NULL;
+    *con_cls = NULL;
+    if (!q || (void *)q == (void *)&answered)
+        return;
+    if ((void *)q == (void *)&preflight) {
+        landed(m);
         return;
     }
-    *con_cls = NULL;
     if (!q->ours) {
         if (m->completed)
             m->completed(m->completed_cls, c, &q->app_cls, toe);
@@ -588,18 +622,17 @@ void awps_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     pthread_mutex_lock(&q->lock);
     q->gone = 1;
     pthread_mutex_unlock(&q->lock);
-    pthread_mutex_lock(&m->lock);
     if (q->reply) {
+        pthread_mutex_lock(&m->lock);
         if (q->pprev)
             q->pprev->pnext = q->pnext;
         else
             m->pending = q->pnext;
         if (q->pnext)
             q->pnext->pprev = q->pprev;
+        pthread_mutex_unlock(&m->lock);
     }
-    if (--m->in_flight == 0)
-        pthread_cond_broadcast(&m->idle);
-    pthread_mutex_unlock(&m->lock);
+    landed(m);
     if (q->reply)
         awps_reply_release(q->reply);
     req_unref(q);
@@ -611,7 +644,7 @@ static int wait_idle(awps_mhd *m, uint64_t deadline)
     int idle;
 
     pthread_mutex_lock(&m->lock);
-    while (m->in_flight > 0 && awps__now_ms() < deadline) {
+    while (atomic_load(&m->in_flight) > 0 && awps__now_ms() < deadline) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 10 * 1000000L;
@@ -621,16 +654,9 @@ static int wait_idle(awps_mhd *m, uint64_t deadline)
         }
         pthread_cond_timedwait(&m->idle, &m->lock, &ts);
     }
-    idle = m->in_flight == 0;
+    idle = atomic_load(&m->in_flight) == 0;
     pthread_mutex_unlock(&m->lock);
     return idle;
-}
-
-static void set_drain(awps_mhd *m, int state)
-{
-    pthread_mutex_lock(&m->lock);
-    m->draining = state;
-    pthread_mutex_unlock(&m->lock);
 }
 
 int awps_mhd_drain(awps_mhd *m, unsigned timeout_ms)
@@ -640,14 +666,14 @@ int awps_mhd_drain(awps_mhd *m, unsigned timeout_ms)
     if (!m)
         return AWPS_E_INVALID;
     /* New requests are refused; those accepted before are finished. */
-    set_drain(m, DRAINING);
+    atomic_store(&m->draining, DRAINING);
     if (wait_idle(m, deadline)) {
-        set_drain(m, DRAINED);
+        atomic_store(&m->draining, DRAINED);
         return AWPS_OK;
     }
     /* Answer what is still pending, until nothing is left (bounded); from
      * now on no reply is awaited. */
-    set_drain(m, DRAINED);
+    atomic_store(&m->draining, DRAINED);
     deadline = awps__now_ms() + 2000;
     do {
         awps_reply *batch[64];

@@ -73,7 +73,7 @@ void awps__negotiate_answer(awps_negotiate *n, const char *method,
     awps_service_error err;
     char reason[256] = "";
     unsigned status = 0;
-    json_t *o;
+    awps__sb b = {.max = SIZE_MAX / 2};
 
     memset(&opts, 0, sizeof opts);
     memset(out, 0, sizeof *out);
@@ -100,10 +100,20 @@ void awps__negotiate_answer(awps_negotiate *n, const char *method,
             snprintf(out->body, need, "negotiate: cannot issue a token: %s\n", err.message);
         return;
     }
-    o = json_pack("{s:s, s:s, s:s}", "baseUrl", tok.base_url, "url", tok.url, "token", tok.token);
-    out->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
+    /* {"baseUrl":..,"url":..,"token":..}, written directly (ASCII strings) */
+    awps__sb_str(&b, "{\"baseUrl\":");
+    awps__sb_json(&b, tok.base_url);
+    awps__sb_str(&b, ",\"url\":");
+    awps__sb_json(&b, tok.url);
+    awps__sb_str(&b, ",\"token\":");
+    awps__sb_json(&b, tok.token);
+    awps__sb_chr(&b, '}');
     awps_client_token_clear(&tok);
+    if (b.err) {
+        free(b.p);
+        b.p = NULL;
+    }
+    out->body = b.p;
     out->status = out->body ? 200 : 500;
     out->content_type = "application/json; charset=utf-8";
     if (!out->body)

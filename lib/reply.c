@@ -19,6 +19,7 @@ awps_reply *awps__reply_new(awps_event *ev, awps_respond_cb cb, void *data)
         return NULL;
     }
     atomic_init(&r->refs, 1);
+    r->groups.max = r->roles.max = SIZE_MAX / 2;
     r->ev = *ev;
     memset(ev, 0, sizeof *ev);
     r->respond = cb;
@@ -30,8 +31,8 @@ static void reply_free(awps_reply *r)
 {
     awps__event_clear(&r->ev);
     json_decref(r->states_out);
-    json_decref(r->groups);
-    json_decref(r->roles);
+    free(r->groups.p);
+    free(r->roles.p);
     json_decref(r->mqtt_props);
     free(r->user_id);
     free(r->subprotocol);
@@ -97,8 +98,11 @@ int awps_reply_set_state(awps_reply *r, const char *key, json_t *value)
         return AWPS_E_INVALID;
     if ((rc = begin(r, 0)) != AWPS_OK)
         return rc;
-    if (!r->states_out && !(r->states_out = json_copy(r->ev.states)))
-        return end(r, AWPS_E_NOMEM);
+    if (!r->states_out) {
+        json_t *in = atomic_load(&r->ev.states);
+        if (!(r->states_out = in ? json_copy(in) : json_object()))
+            return end(r, AWPS_E_NOMEM);
+    }
     if (!value)
         json_object_del(r->states_out, key);
     else if (json_object_set(r->states_out, key, value) != 0)
@@ -174,14 +178,32 @@ static int append(awps_reply *r, json_t **array, json_t *item)
     return end(r, json_array_append_new(*array, item) == 0 ? AWPS_OK : AWPS_E_NOMEM);
 }
 
+/* Add a string to a NUL-separated list. */
+static int add_string(awps_reply *r, awps__sb *list, const char *s)
+{
+    size_t n;
+    int rc;
+
+    if (!r || !s || !awps__utf8_valid(s, n = strlen(s)))
+        return AWPS_E_INVALID;
+    if ((rc = begin(r, 1)) != AWPS_OK)
+        return rc;
+    awps__sb_add(list, s, n + 1);  /* with its NUL */
+    if (list->err) {
+        list->err = 0;  /* the list is as it was: len was not moved */
+        return end(r, AWPS_E_NOMEM);
+    }
+    return end(r, AWPS_OK);
+}
+
 int awps_reply_add_group(awps_reply *r, const char *group)
 {
-    return r ? append(r, &r->groups, group ? json_string(group) : NULL) : AWPS_E_INVALID;
+    return add_string(r, r ? &r->groups : NULL, group);
 }
 
 int awps_reply_add_role(awps_reply *r, const char *role)
 {
-    return r ? append(r, &r->roles, role ? json_string(role) : NULL) : AWPS_E_INVALID;
+    return add_string(r, r ? &r->roles : NULL, role);
 }
 
 int awps_reply_add_mqtt_user_property(awps_reply *r, const char *name, const char *value)
@@ -205,7 +227,7 @@ static int finish(awps_reply *r, awps__resp *resp)
     out.content_type = resp->content_type;
     out.allowed_origin = NULL;
     out.connection_state = resp->state;
-    out.body = resp->body ? resp->body : "";
+    out.body = resp->body ? resp->body : resp->data ? resp->data : "";
     out.body_len = resp->body_len;
     r->respond(r->respond_data, &out);
     free(resp->state);
@@ -231,7 +253,7 @@ int awps_reply_success(awps_reply *r)
     if (r->states_out && !(resp.state = awps__state_encode(r->states_out)))
         return fail_out(r, &resp, AWPS_E_NOMEM);
     if (r->ev.type == AWPS_EVENT_CONNECT) {
-        if (r->user_id || r->groups || r->roles || r->subprotocol || r->mqtt_props) {
+        if (r->user_id || r->groups.len || r->roles.len || r->subprotocol || r->mqtt_props) {
             if (!(resp.body = awps__connect_answer(r, &resp.body_len)))
                 return fail_out(r, &resp, AWPS_E_NOMEM);
             resp.status = 200;
@@ -260,8 +282,8 @@ int awps_reply_success_data(awps_reply *r, awps_data_type type, const void *data
         return rc;
     if (r->states_out && !(resp.state = awps__state_encode(r->states_out)))
         return fail_out(r, &resp, AWPS_E_NOMEM);
-    if (len && !(resp.body = awps__strndup(data, len)))
-        return fail_out(r, &resp, AWPS_E_NOMEM);
+    /* borrowed: the answer is handed on (and copied) before this returns */
+    resp.data = data;
     resp.body_len = len;
     resp.status = 200;
     resp.content_type = awps__user_content_type(type);

@@ -288,6 +288,13 @@ int awps__keys_verify(awps__keys *k, const char *connection_id, const char *head
     unsigned gen;
     int ok;
 
+    /* The common case without the lock (whose counter every thread would
+     * write): this thread verified the same header for the same connection
+     * under the current key set. Generations are never reused, so a hit
+     * means a key of the set as it is now (or was a moment ago, as a verify
+     * that took the lock just before a change would) matched. */
+    if (connection_id && header && cache_hit(atomic_load(&k->gen), connection_id, header))
+        return 1;
     pthread_rwlock_rdlock(&k->lock);
     gen = atomic_load(&k->gen);  /* changes only under the write lock */
     ok = k->n == 0;

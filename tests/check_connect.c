@@ -407,6 +407,48 @@ START_TEST(success_user_id_only)
 }
 END_TEST
 
+/* Strings that need escaping, non-ASCII text, an empty group. */
+static const char *const tricky[] = {"q\"uo\\te/slash", "ctl\x01\x1f\b\f\n\r\t.",
+                                     "caf\xc3\xa9 \xf0\x9f\x98\x80", "", "\x7f"};
+
+static void success_tricky(awps_event *ev, awps_reply *r)
+{
+    (void)ev;
+    ck_assert_int_eq(awps_reply_set_user_id(r, tricky[0]), AWPS_OK);
+    for (size_t i = 0; i < sizeof tricky / sizeof *tricky; i++)
+        ck_assert_int_eq(awps_reply_add_group(r, tricky[i]), AWPS_OK);
+    ck_assert_int_eq(awps_reply_add_role(r, tricky[1]), AWPS_OK);
+    ck_assert_int_eq(awps_reply_set_subprotocol(r, tricky[2]), AWPS_OK);
+    ck_assert_int_eq(awps_reply_add_mqtt_user_property(r, tricky[1], tricky[0]), AWPS_OK);
+    ck_assert_int_eq(awps_reply_add_mqtt_user_property(r, "k", ""), AWPS_OK);
+    ck_assert_int_eq(awps_reply_success(r), AWPS_OK);
+}
+
+START_TEST(success_answer_bytes_as_jansson)
+{
+    /* the answer is written without jansson: byte for byte what its compact
+     * dump of the same object gives */
+    awps_handler *h = handler(1);
+    tu_response *res = run_str(h, "{}", success_tricky);
+    json_t *groups = json_array();
+    for (size_t i = 0; i < sizeof tricky / sizeof *tricky; i++)
+        json_array_append_new(groups, json_string(tricky[i]));
+    json_t *want = json_pack("{s:s, s:o, s:[s], s:s, s:{s:[{s:s, s:s}, {s:s, s:s}]}}", "userId",
+                             tricky[0], "groups", groups, "roles", tricky[1], "subprotocol",
+                             tricky[2], "mqtt", "userProperties", "name", tricky[1], "value",
+                             tricky[0], "name", "k", "value", "");
+    ck_assert_ptr_nonnull(want);
+    char *text = json_dumps(want, JSON_COMPACT);
+    ck_assert_uint_eq(res->status, 200);
+    ck_assert_uint_eq(res->body_len, strlen(text));
+    ck_assert_mem_eq(res->body, text, res->body_len);
+    free(text);
+    json_decref(want);
+    tu_response_free(res);
+    awps_handler_free(h);
+}
+END_TEST
+
 static void fail_401_x(awps_event *ev, awps_reply *r)
 {
     (void)ev;
@@ -537,6 +579,7 @@ int main(void)
     tcase_add_test(tr, success_without_fields_204);
     tcase_add_test(tr, success_with_fields_200_json);
     tcase_add_test(tr, success_user_id_only);
+    tcase_add_test(tr, success_answer_bytes_as_jansson);
     tcase_add_test(tr, fail_answers);
     tcase_add_test(tr, fail_invalid_status_keeps_reply);
     tcase_add_test(tr, success_data_wrong_event);
