@@ -117,7 +117,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *data)
 {
     answer *a = data;
     size_t len = size * n;
-    char state[8192];
+    char *state;
 
     if (len > 5 && !strncmp(p, "HTTP/", 5)) {   /* a new answer (after 100) */
         a->has_state = 0;
@@ -129,9 +129,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *data)
     header_value(p, len, "Content-Type", a->content_type, sizeof a->content_type);
     header_value(p, len, "WebHook-Allowed-Origin", a->allowed_origin,
                  sizeof a->allowed_origin);
-    if (header_value(p, len, "ce-connectionState", state, sizeof state)) {
+    /* the state whole, however long the line (curl bounds header lines):
+     * a truncated state would come back corrupted on the next event */
+    if (len > 19 && !strncasecmp(p, "ce-connectionState:", 19)) {
+        if (!(state = malloc(len + 1)))
+            return 0;   /* curl fails the transfer: out of memory */
+        header_value(p, len, "ce-connectionState", state, len + 1);
         free(a->state);
-        a->state = awps__strdup(state);
+        a->state = state;
         a->has_state = 1;
     }
     return len;
