@@ -268,8 +268,6 @@ unsigned awps_server_in_flight(const awps_server *s)
 
 int awps_server_stop(awps_server *s, unsigned timeout_ms)
 {
-    MHD_socket fd;
-
     if (!s)
         return AWPS_E_INVALID;
     pthread_mutex_lock(&s->lock);
@@ -277,11 +275,13 @@ int awps_server_stop(awps_server *s, unsigned timeout_ms)
         pthread_mutex_unlock(&s->lock);
         return AWPS_E_NOT_RUNNING;
     }
-    fd = MHD_quiesce_daemon(s->daemon);  /* stop accepting */
+    /* No MHD_quiesce_daemon(): with the epoll thread pool of libmicrohttpd
+     * 0.9.75 it races a worker taking the listen socket out of its epoll set
+     * (at the connection limit) and aborts the process ("Failed to remove
+     * listen FD from epoll set"). While draining, the glue answers new
+     * requests 503 instead. */
     awps_mhd_drain(s->glue, timeout_ms);
     MHD_stop_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     s->daemon = NULL;
     atomic_store(&s->bound_port, 0);
     pthread_mutex_unlock(&s->lock);

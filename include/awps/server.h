@@ -90,7 +90,7 @@ AWPS_EXPORT int awps_server_start(awps_server *s);
 AWPS_EXPORT unsigned awps_server_port(const awps_server *s);
 /* Requests accepted and not yet finished (replies pending included). */
 AWPS_EXPORT unsigned awps_server_in_flight(const awps_server *s);
-/* Stop accepting, finish requests in flight up to timeout_ms, answer the rest
+/* Stop taking requests (new ones are answered 503), finish requests in flight up to timeout_ms, answer the rest
  * 503, stop. Returns AWPS_E_NOT_RUNNING when not started. */
 AWPS_EXPORT int awps_server_stop(awps_server *s, unsigned timeout_ms);
 /* Stops the server if running (5 s grace) and frees it. NULL is ignored. */
