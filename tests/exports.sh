@@ -1,7 +1,8 @@
 #!/bin/sh
 # Checks the dynamic symbols of the built lib/.libs/libawps.so against the
 # list in lib/libawps.sym, and that list against the AWPS_EXPORT
-# declarations in include/awps/*.h.  Every exported symbol must start with
+# declarations in include/awps/*.h, and that each public function has a
+# manual page listed in doc/man.am.  Every exported symbol must start with
 # awps_ (never the internal awps__).
 #
 #   tests/exports.sh             the check (make check runs it)
@@ -68,7 +69,14 @@ if ! diff -u "$tmp/list" "$tmp/headers" > "$tmp/diff"; then
     cat "$tmp/diff"
     status=1
 fi
+# Every public function has a manual page, listed for installation.
+for f in $(cat "$tmp/headers"); do
+    if [ ! -f "$top_src/doc/$f.3" ] || ! grep -Eq "doc/$f\.3( |$)" "$top_src/doc/man.am"; then
+        echo "FAIL: $f has no manual page doc/$f.3 listed in doc/man.am"
+        status=1
+    fi
+done
 if [ "$status" = 0 ]; then
-    echo "PASS: $(wc -l < "$tmp/exported") exported symbols match lib/libawps.sym and the headers"
+    echo "PASS: $(wc -l < "$tmp/exported") exported symbols match lib/libawps.sym and the headers, each with a manual page"
 fi
 exit "$status"
