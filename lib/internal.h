@@ -456,8 +456,15 @@ void awps__mhd_undrain(awps_mhd *m);
  * transfer coding). Returns 0, or the status (400, 501) of framing HTTP/1.1
  * forbids, with the reason in why: Content-Length lines that differ,
  * Content-Length with Transfer-Encoding, a coding other than plain chunked, a
- * header name with bytes not allowed in a name. */
+ * header name with bytes not allowed in a name. *pool gets what the header
+ * block takes of the connection's memory pool (AWPS__POOL_PER_HEADER per
+ * header besides its bytes), for the check of an answer's headers. */
 unsigned awps__mhd_read_head(struct MHD_Connection *c, awps__head *hd, uint64_t *clen,
-                             char *why, size_t len);
+                             size_t *pool, char *why, size_t len);
+/* libmicrohttpd 0.9.75 keeps the request's header block in the connection's
+ * memory pool and adds a 64-byte record per header; the answer's header
+ * block must fit in what is left (measured: request block + 64 per header
+ * + answer block <= pool size - about 30 bytes). */
+#define AWPS__POOL_PER_HEADER 64
 
 #endif

@@ -160,6 +160,7 @@ static uint64_t content_length(const struct framing *f)
 struct scan {
     struct framing f;
     struct collect k;
+    size_t pool;                /* the header block's share of the pool */
 };
 
 static enum MHD_Result scan_one(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -167,17 +168,19 @@ static enum MHD_Result scan_one(void *cls, enum MHD_ValueKind kind, const char *
 {
     struct scan *s = cls;
 
+    s->pool += key_size + value_size + 4 + AWPS__POOL_PER_HEADER;  /* "k: v\r\n" */
     scan_framing(&s->f, kind, key, key_size, value, value_size);
     return collect(&s->k, kind, key, key_size, value, value_size);
 }
 
 unsigned awps__mhd_read_head(struct MHD_Connection *c, awps__head *hd, uint64_t *clen,
-                             char *why, size_t len)
+                             size_t *pool, char *why, size_t len)
 {
     struct scan s = {.k = {hd, NULL, NULL, 0}};
 
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, scan_one, &s);
     feed(&s.k, NULL);
     *clen = content_length(&s.f);
+    *pool = s.pool + 2;  /* the blank line */
     return framing_error(&s.f, why, len);
 }

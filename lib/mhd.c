@@ -26,6 +26,7 @@ struct awps_mhd {
     pthread_mutex_t lock;        /* guards pending; with idle, wakes the drain */
     pthread_cond_t idle;
     struct req *pending;         /* requests whose reply is pending */
+    size_t conn_mem;             /* the daemon's MHD_OPTION_CONNECTION_MEMORY_LIMIT */
 };
 
 /* Per-request state kept in *con_cls. */
@@ -42,6 +43,7 @@ struct req {
     int dispatched;
     int discard;                 /* over the cap: drop the body, then send `early` */
     uint64_t discarded;
+    size_t head_pool;            /* what the request's header block takes of the pool */
     /* A request is either dispatched (hd) or answered early (discard, early),
      * never both; sharing the space keeps struct req under glibc's 1 KiB
      * large-chunk size, whose allocation consolidates the small free lists
@@ -79,6 +81,8 @@ static char answered, preflight;
  * everything (most do) see the 413 rather than a reset connection; beyond
  * it the connection is answered and closed at once. */
 #define DISCARD_LIMIT ((uint64_t)64 * 1024 * 1024)
+/* libmicrohttpd's MHD_OPTION_CONNECTION_MEMORY_LIMIT when none is given. */
+#define MHD_DEFAULT_CONNECTION_MEMORY ((size_t)32 * 1024)
 /* Bodies announced up to this size get a buffer of exactly their size. */
 #define BODY_EXACT ((uint64_t)64 * 1024)
 
@@ -112,8 +116,17 @@ awps_mhd *awps_mhd_new(MHD_AccessHandlerCallback next, void *next_cls)
     atomic_init(&m->draining, 0);
     m->next = next;
     m->next_cls = next_cls;
+    m->conn_mem = MHD_DEFAULT_CONNECTION_MEMORY;
     awps__log_init(&m->log);
     return m;
+}
+
+int awps_mhd_set_connection_memory(awps_mhd *m, size_t bytes)
+{
+    if (!m || bytes < 1024)
+        return AWPS_E_INVALID;
+    m->conn_mem = bytes;
+    return AWPS_OK;
 }
 
 int awps_mhd_add_handler(awps_mhd *m, awps_handler *h)
@@ -285,11 +298,54 @@ static enum MHD_Result queue_ready(struct req *q, struct MHD_Connection *c)
     return r ? queue(c, q->status, r) : MHD_NO;
 }
 
+/* One header line of an answer: "Name: value\r\n". */
+static size_t line_bytes(const char *name, const char *value)
+{
+    return value ? strlen(name) + strlen(value) + 4 : 0;
+}
+
+/* The answer's header block does not fit in the connection's memory beside
+ * the request's: libmicrohttpd 0.9.75 would close the connection without an
+ * answer. Only a ce-connectionState can make it that large. */
+static int answer_too_large(const struct req *q, const awps_http_response *res,
+                            size_t *state_len)
+{
+    size_t need;
+
+    if (!res->connection_state)
+        return 0;
+    *state_len = strlen(res->connection_state);
+    /* status line, Date, Content-Length, Connection and the blank line
+     * take < 128 bytes; 64 more for what libmicrohttpd keeps besides */
+    need = q->head_pool + 128 + 64 + line_bytes("Content-Type", res->content_type) +
+           line_bytes("WebHook-Allowed-Origin", res->allowed_origin) +
+           line_bytes("ce-connectionState", res->connection_state);
+    return need > q->m->conn_mem;
+}
+
 /* The respond callback of the core: may run on any thread. */
 static void respond(void *data, const awps_http_response *res)
 {
     struct req *q = data;
-    struct MHD_Response *r = make_response(res);
+    struct MHD_Response *r;
+    size_t state_len;
+    char why[320];
+    awps_http_response err = {500, "text/plain; charset=utf-8", NULL, NULL, why, 0};
+
+    if (answer_too_large(q, res, &state_len)) {
+        snprintf(why, sizeof why,
+                 "the answer's ce-connectionState (%zu bytes) does not fit in the connection "
+                 "memory (%zu bytes, of which the request's headers take %zu): keep the "
+                 "connection state smaller or raise the connection memory\n",
+                 state_len, q->m->conn_mem, q->head_pool);
+        err.body_len = strlen(why);
+        awps__logf(&q->m->log, AWPS_LOG_ERROR, "answered 500: %.*s", (int)err.body_len - 1,
+                   why);
+        r = make_response(&err);
+        res = &err;
+    } else {
+        r = make_response(res);
+    }
 
     pthread_mutex_lock(&q->lock);
     q->answered = 1;
@@ -374,6 +430,21 @@ static const char *negotiate_lookup(void *ctx, int kind, const char *name)
     return MHD_lookup_connection_value(ctx, kind ? MHD_HEADER_KIND : MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* A query parameter's name or value holds a NUL byte (%00): a lookup would
+ * see only the part before it. */
+static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
+{
+    int *nul = cls;
+
+    (void)kind;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        *nul = 1;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 /* A negotiate request: answered from the request line and headers, sent
  * once the (unexpected) body, if any, has been dropped. */
 static enum MHD_Result negotiate(awps_mhd *m, awps_negotiate *n, struct MHD_Connection *c,
@@ -384,7 +455,16 @@ static enum MHD_Result negotiate(awps_mhd *m, awps_negotiate *n, struct MHD_Conn
     awps_http_response res;
     struct req *q;
 
-    awps__negotiate_answer(n, method, &req, &out);
+    int nul = 0;
+
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, find_nul, &nul);
+    if (nul) {
+        out.status = 400;
+        out.content_type = "text/plain; charset=utf-8";
+        out.body = awps__strdup("a query parameter holds a NUL byte (%00)");
+    } else {
+        awps__negotiate_answer(n, method, &req, &out);
+    }
     res = (awps_http_response){out.status, out.content_type, NULL, NULL,
                                out.body ? out.body : "", out.body ? strlen(out.body) : 0};
     struct MHD_Response *r = make_response(&res);
@@ -417,12 +497,13 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
     awps__early e;
     awps__kind kind = AWPS__K_NONE;
     uint64_t clen;
+    size_t pool;
     struct req *q;
     char why[160];
     unsigned bad;
 
     awps__head_init(&hd);
-    if ((bad = awps__mhd_read_head(c, &hd, &clen, why, sizeof why)) != 0)
+    if ((bad = awps__mhd_read_head(c, &hd, &clen, &pool, why, sizeof why)) != 0)
         return refuse_and_close(c, bad, why, con_cls);
     for (size_t i = 0; i < m->n_routes; i++)
         if (awps__negotiate_matches(m->routes[i], url))
@@ -441,6 +522,8 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
             q->kind = kind;
             q->u.hd = hd;
             q->announced = clen;
+            /* the request line: method, URL (the query string is not counted) and version */
+            q->head_pool = pool + strlen(method) + strlen(url) + strlen(version) + 4;
             *con_cls = q;
             return MHD_YES;
         }

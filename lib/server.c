@@ -52,6 +52,7 @@ awps_server *awps_server_new(void)
     }
     s->port = DEFAULT_PORT;
     s->connection_memory = CONNECTION_MEMORY;
+    awps_mhd_set_connection_memory(s->glue, CONNECTION_MEMORY);
     s->connection_timeout_s = CONNECTION_TIMEOUT_S;
     atomic_init(&s->bound_port, 0);
     awps__log_init(&s->log);
@@ -111,6 +112,7 @@ int awps_server_set_connection_memory(awps_server *s, size_t bytes)
     if (s->daemon)
         return AWPS_E_BUSY;
     s->connection_memory = bytes;
+    awps_mhd_set_connection_memory(s->glue, bytes);
     return AWPS_OK;
 }
 

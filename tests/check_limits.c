@@ -22,6 +22,7 @@
 
 #include <awps.h>
 
+#include "internal.h"
 #include "testutil.h"
 
 #define WAIT_MS 30000  /* generous: valgrind; nothing asserts a duration */
@@ -64,7 +65,7 @@ static char logged[512];
 static void keep_log(void *data, awps_log_level level, const char *msg)
 {
     (void)data;
-    if (level == AWPS_LOG_WARN)
+    if (level == AWPS_LOG_WARN || level == AWPS_LOG_ERROR)
         snprintf(logged, sizeof logged, "%s", msg);
 }
 
@@ -251,6 +252,222 @@ START_TEST(limit_above_open_files_logged)
 }
 END_TEST
 
+/* ---- answers whose headers do not fit in the connection memory ---- */
+
+/* The user event's body is the length of a state value to set. */
+static void set_state(awps_event *ev, awps_reply *r, void *data)
+{
+    size_t len, n;
+    const char *p = awps_event_data(ev, &len);
+    char num[16] = {0};
+    char *v;
+
+    (void)data;
+    memcpy(num, p, len < sizeof num - 1 ? len : sizeof num - 1);
+    n = strtoul(num, NULL, 10);
+    ck_assert_ptr_nonnull(v = malloc(n + 1));
+    memset(v, 'x', n);
+    v[n] = '\0';
+    ck_assert_int_eq(awps_reply_set_state_string(r, "k", v), AWPS_OK);
+    ck_assert_int_eq(awps_reply_success(r), AWPS_OK);
+    free(v);
+}
+
+typedef struct answer {
+    int status;            /* 0: closed without an answer */
+    size_t state_len;      /* the length of state "k" in the answer, 0 without */
+    char body[512];
+} answer;
+
+/* POST a user event over a fresh connection whose incoming
+ * ce-connectionState holds {"k": in_len bytes} (none for 0), asking for
+ * an answer with out_len bytes of state. */
+static void exchange(unsigned port, size_t in_len, size_t out_len, answer *a)
+{
+    static char buf[128 * 1024];
+    char head[1024], num[24];
+    size_t got = 0, want = 0;
+    char *state = NULL, *end, *v;
+    int fd = dial(port);
+
+    memset(a, 0, sizeof *a);
+    if (in_len) {
+        char *val = malloc(in_len + 1);
+        ck_assert_ptr_nonnull(val);
+        memset(val, 'y', in_len);
+        val[in_len] = '\0';
+        json_t *o = json_pack("{s:s}", "k", val);
+        state = awps__state_encode(o);
+        json_decref(o);
+        free(val);
+        ck_assert_ptr_nonnull(state);
+    }
+    snprintf(num, sizeof num, "%zu", out_len);
+    snprintf(head, sizeof head,
+             "POST /api/webpubsub/hubs/chat/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "ce-awpsversion: 1.0\r\nce-hub: chat\r\nce-type: azure.webpubsub.user.message\r\n"
+             "ce-connectionId: conn1\r\nWebHook-Request-Origin: x.webpubsub.azure.com\r\n"
+             "Content-Type: text/plain\r\nContent-Length: %zu\r\n%s",
+             strlen(num), state ? "ce-connectionState: " : "\r\n");
+    ck_assert_int_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    if (state) {
+        ck_assert_int_eq(send(fd, state, strlen(state), MSG_NOSIGNAL), (ssize_t)strlen(state));
+        ck_assert_int_eq(send(fd, "\r\n\r\n", 4, MSG_NOSIGNAL), 4);
+    }
+    ck_assert_int_eq(send(fd, num, strlen(num), MSG_NOSIGNAL), (ssize_t)strlen(num));
+    free(state);
+    for (;;) {  /* until the head and Content-Length bytes of body are in */
+        struct pollfd p = {fd, POLLIN, 0};
+        char *blank = got ? memmem(buf, got, "\r\n\r\n", 4) : NULL;
+        if (blank && !want) {
+            char *cl = strcasestr(buf, "\r\nContent-Length: ");
+            ck_assert_ptr_nonnull(cl);
+            want = (size_t)(blank + 4 - buf) + strtoul(cl + 18, NULL, 10);
+        }
+        if (want && got >= want)
+            break;
+        ck_assert_int_gt(poll(&p, 1, WAIT_MS), 0);
+        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+        if (n <= 0)
+            break;  /* closed (an answer cut short fails below) */
+        got += (size_t)n;
+        buf[got] = '\0';
+    }
+    close(fd);
+    if (!got)
+        return;
+    ck_assert_uint_ge(got, want);
+    ck_assert_int_eq(sscanf(buf, "HTTP/1.1 %d", &a->status), 1);
+    end = strstr(buf, "\r\n\r\n");
+    snprintf(a->body, sizeof a->body, "%s", end + 4);
+    if ((v = strcasestr(buf, "\r\nce-connectionState: ")) && v < end) {
+        char *eol = strstr(v + 2, "\r\n");
+        char *text = awps__strndup(v + 22, (size_t)(eol - v - 22));
+        json_t *o = awps__state_decode(text);
+        a->state_len = json_string_length(json_object_get(o, "k"));
+        json_decref(o);
+        free(text);
+    }
+}
+
+/* A started server for hub "chat" answering with states (set_state). */
+static awps_server *serve_states(size_t memory)
+{
+    awps_server *s = awps_server_new();
+
+    handler = awps_handler_new("chat");
+    awps_handler_on_user_event(handler, set_state, NULL);
+    ck_assert_int_eq(awps_server_add_handler(s, handler), AWPS_OK);
+    ck_assert_int_eq(awps_server_set_listen(s, "127.0.0.1", 0), AWPS_OK);
+    awps_server_set_log(s, keep_log, NULL, AWPS_LOG_ERROR);
+    if (memory)
+        ck_assert_int_eq(awps_server_set_connection_memory(s, memory), AWPS_OK);
+    ck_assert_int_eq(awps_server_start(s), AWPS_OK);
+    return s;
+}
+
+#define NO_FIT "does not fit in the connection memory"
+
+/* libmicrohttpd closes a connection without an answer when the answer's
+ * headers do not fit in its memory beside the request's: a large state is
+ * answered 500 with the reason instead; more memory lets it through. */
+START_TEST(state_too_large_for_connection_memory)
+{
+    awps_server *s = serve_states(0);  /* the default: 16 KiB */
+    unsigned port = awps_server_port(s);
+    answer a;
+
+    exchange(port, 0, 4000, &a);
+    ck_assert_int_eq(a.status, 200);
+    ck_assert_uint_eq(a.state_len, 4000);
+    exchange(port, 4000, 4000, &a);  /* incoming and outgoing: ~5.4 KB each */
+    ck_assert_int_eq(a.status, 200);
+    ck_assert_uint_eq(a.state_len, 4000);
+    logged[0] = '\0';
+    exchange(port, 0, 12000, &a);
+    ck_assert_int_eq(a.status, 500);
+    ck_assert_ptr_nonnull(strstr(a.body, NO_FIT));
+    ck_assert_ptr_nonnull(strstr(a.body, "(16384 bytes"));
+    ck_assert_ptr_nonnull(strstr(logged, NO_FIT));  /* and logged as an error */
+    exchange(port, 8000, 4000, &a);  /* fits alone, not beside the request's state */
+    ck_assert_int_eq(a.status, 500);
+    ck_assert_ptr_nonnull(strstr(a.body, NO_FIT));
+    exchange(port, 0, 10, &a);  /* the server goes on */
+    ck_assert_int_eq(a.status, 200);
+    done(s);
+
+    s = serve_states(64 * 1024);
+    port = awps_server_port(s);
+    exchange(port, 0, 12000, &a);
+    ck_assert_int_eq(a.status, 200);
+    ck_assert_uint_eq(a.state_len, 12000);
+    exchange(port, 12000, 12000, &a);
+    ck_assert_int_eq(a.status, 200);
+    ck_assert_uint_eq(a.state_len, 12000);
+    exchange(port, 0, 60000, &a);
+    ck_assert_int_eq(a.status, 500);
+    ck_assert_ptr_nonnull(strstr(a.body, "(65536 bytes"));
+    done(s);
+}
+END_TEST
+
+/* The same inside an application's daemon: the glue assumes
+ * libmicrohttpd's default 32 KiB unless told the daemon's limit. */
+START_TEST(state_too_large_in_application_daemon)
+{
+    static const size_t memory[] = {0, 8192};
+
+    for (size_t i = 0; i < 2; i++) {
+        awps_mhd *m = awps_mhd_new(NULL, NULL);
+        awps_handler *h = awps_handler_new("chat");
+        struct MHD_Daemon *d;
+        answer a;
+
+        awps_handler_on_user_event(h, set_state, NULL);
+        ck_assert_int_eq(awps_mhd_add_handler(m, h), AWPS_OK);
+        awps_handler_free(h);  /* the glue keeps its reference */
+        awps_mhd_set_log(m, keep_log, NULL, AWPS_LOG_ERROR);
+        if (memory[i]) {
+            ck_assert_int_eq(awps_mhd_set_connection_memory(m, memory[i]), AWPS_OK);
+            d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+                                     MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, awps_mhd_access,
+                                 m, MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, m,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory[i], MHD_OPTION_END);
+        } else {
+            d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+                                     MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, awps_mhd_access,
+                                 m, MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, m,
+                                 MHD_OPTION_END);
+        }
+        ck_assert_ptr_nonnull(d);
+        unsigned port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+        if (memory[i]) {
+            exchange(port, 0, 3000, &a);
+            ck_assert_int_eq(a.status, 200);
+            ck_assert_uint_eq(a.state_len, 3000);
+            exchange(port, 0, 7000, &a);
+            ck_assert_int_eq(a.status, 500);
+            ck_assert_ptr_nonnull(strstr(a.body, "(8192 bytes"));
+        } else {
+            exchange(port, 0, 20000, &a);
+            ck_assert_int_eq(a.status, 200);
+            ck_assert_uint_eq(a.state_len, 20000);
+            exchange(port, 0, 30000, &a);
+            ck_assert_int_eq(a.status, 500);
+            ck_assert_ptr_nonnull(strstr(a.body, "(32768 bytes"));
+        }
+        awps_mhd_drain(m, 100);
+        MHD_stop_daemon(d);
+        awps_mhd_free(m);
+    }
+    ck_assert_int_eq(awps_mhd_set_connection_memory(NULL, 8192), AWPS_E_INVALID);
+    awps_mhd *m = awps_mhd_new(NULL, NULL);
+    ck_assert_int_eq(awps_mhd_set_connection_memory(m, 1023), AWPS_E_INVALID);
+    ck_assert_int_eq(awps_mhd_set_connection_memory(m, 1024), AWPS_OK);
+    awps_mhd_free(m);
+}
+END_TEST
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -262,6 +479,8 @@ int main(void)
     tcase_add_test(tc, timeout_spares_pending_reply);
     tcase_add_test(tc, setter_arguments);
     tcase_add_test(tc, limit_above_open_files_logged);
+    tcase_add_test(tc, state_too_large_for_connection_memory);
+    tcase_add_test(tc, state_too_large_in_application_daemon);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -119,6 +119,11 @@ START_TEST(standalone_server_negotiate)
     ck_assert_int_eq(get(&r, port, "GET", "/negotiate?user=banned", NULL), 403);
     ck_assert_uint_gt(r.len, 0);
     ck_assert_int_eq(get(&r, port, "POST", "/negotiate?user=alice", NULL), 405);
+    /* a NUL byte in a query name or value would cut it short: refused */
+    ck_assert_int_eq(get(&r, port, "GET", "/negotiate?user=alice%00admin", NULL), 400);
+    ck_assert_str_eq(r.body, "a query parameter holds a NUL byte (%00)");
+    ck_assert_int_eq(get(&r, port, "GET", "/negotiate?x%00y=1&user=alice", NULL), 400);
+    ck_assert_int_eq(get(&r, port, "GET", "/negotiate?user=alice%01", NULL), 200);
     /* other paths are not the route */
     ck_assert_int_eq(get(&r, port, "GET", "/negotiatex?user=alice", NULL), 404);
     awps_server_free(s);

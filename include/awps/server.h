@@ -36,6 +36,11 @@ AWPS_EXPORT void awps_mhd_set_completed(awps_mhd *m, MHD_RequestCompletedCallbac
                                         void *cls);
 AWPS_EXPORT void awps_mhd_set_log(awps_mhd *m, awps_log_cb cb, void *data,
                                   awps_log_level max_level);
+/* Tell the glue the daemon's MHD_OPTION_CONNECTION_MEMORY_LIMIT (default:
+ * libmicrohttpd's 32 KiB; at least 1024). An answer whose headers (a large
+ * ce-connectionState) would not fit in it beside the request's is answered
+ * 500 with the reason instead: libmicrohttpd would close the connection. */
+AWPS_EXPORT int awps_mhd_set_connection_memory(awps_mhd *m, size_t bytes);
 /* Pass these two to MHD_start_daemon with the glue as their cls; the daemon
  * needs MHD_ALLOW_SUSPEND_RESUME for replies completed after the callback. */
 AWPS_EXPORT enum MHD_Result awps_mhd_access(void *cls, struct MHD_Connection *c,
