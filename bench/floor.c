@@ -3,7 +3,7 @@
  * for every method and path. It runs the daemon exactly as the awps
  * standalone server does (lib/server.c, awps_server_start): the same flags
  * (internal polling thread, MHD_USE_AUTO = epoll on Linux, suspend/resume
- * allowed), a thread pool of nproc threads, a 60 s connection timeout and a
+ * allowed), a thread pool of one thread per CPU it may run on, a 60 s connection timeout and a
  * 16 KiB per-connection memory pool (the library's default since it was
  * lowered from 64 KiB: libmicrohttpd zero-fills the pool for every request,
  * so the floor must use the same size), listening on 127.0.0.1 only.
@@ -12,15 +12,18 @@
  *   floor --port N [--status S] [--threads T]
  *       N 0 = a free port; prints "listening on PORT". S: the status of
  *       every answer (default 200; bench/run-service.sh uses 202 to stand in
- *       for the service's REST API). T: the thread pool (default nproc).
+ *       for the service's REST API). T: the thread pool (default: the CPUs
+ *       of its affinity mask, as the library).
  *
  * SIGTERM or SIGINT stops it.
  *
  * Build: gcc -O2 -g -o floor floor.c $(pkg-config --cflags --libs libmicrohttpd) -pthread
  */
+#define _GNU_SOURCE 1  /* sched_getaffinity, CPU_COUNT */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +88,12 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    n = sysconf(_SC_NPROCESSORS_ONLN);  /* the library's default pool size */
+    {   /* the library's default pool size: the CPUs this process may run on */
+        cpu_set_t set;
+        n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+        if (n <= 0)
+            n = sysconf(_SC_NPROCESSORS_ONLN);
+    }
     if (!threads)
         threads = n > 0 && n < 256 ? (unsigned)n : 1;
 

@@ -2,6 +2,7 @@
  * one or more hubs through the glue of mhd.c, with a graceful stop. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,23 @@ int awps_server_set_threads(awps_server *s, unsigned threads)
         return AWPS_E_BUSY;
     s->threads = threads;
     return AWPS_OK;
+}
+
+/* One worker per CPU this process may run on: its affinity mask (taskset,
+ * a container's cpuset), not every CPU of the machine, whose extra threads
+ * would only take turns. */
+static unsigned default_threads(void)
+{
+    long n = -1;
+#ifdef CPU_COUNT
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+#endif
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (n < 256 ? (unsigned)n : 256) : 1;
 }
 
 int awps_server_set_connection_memory(awps_server *s, size_t bytes)
@@ -231,11 +249,7 @@ int awps_server_start(awps_server *s)
         flags |= MHD_USE_IPv6;
     }
     awps__mhd_undrain(s->glue);
-    threads = s->threads;
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 && n < 256 ? (unsigned)n : 1;
-    }
+    threads = s->threads ? s->threads : default_threads();
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)s->port, NULL, NULL, awps_mhd_access, s->glue,
         MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, s->glue,

@@ -4,7 +4,9 @@
  * application's own daemon, where other requests reach the application. */
 #include <check.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,6 +508,61 @@ START_TEST(daemon_without_suspend_answers_500)
 }
 END_TEST
 
+/* Threads of this process. */
+static int count_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Threads a started server adds, with `threads` workers (0: the default). */
+static int server_threads(unsigned threads)
+{
+    awps_server *s = awps_server_new();
+    int before = count_threads(), added;
+
+    ck_assert_int_eq(awps_server_set_listen(s, "127.0.0.1", 0), AWPS_OK);
+    if (threads)
+        ck_assert_int_eq(awps_server_set_threads(s, threads), AWPS_OK);
+    ck_assert_int_eq(awps_server_start(s), AWPS_OK);
+    added = count_threads() - before;
+    awps_server_free(s);
+    return added;
+}
+
+/* The default pool has one worker per CPU the process may run on (its
+ * affinity mask, as under taskset or in a container's cpuset), not one per
+ * CPU of the machine. */
+START_TEST(default_threads_follow_affinity)
+{
+    cpu_set_t all, one;
+    int with_default, with_one, with_two;
+
+    ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    CPU_ZERO(&one);
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &all)) {
+            CPU_SET(i, &one);
+            break;
+        }
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    with_default = server_threads(0);
+    with_one = server_threads(1);
+    with_two = server_threads(2);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
+    ck_assert_int_gt(with_one, 0);
+    ck_assert_int_eq(with_default, with_one);
+    ck_assert_int_gt(with_two, with_one);  /* the count tells pools apart */
+}
+END_TEST
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -523,6 +580,7 @@ int main(void)
     tcase_add_test(tc, connection_memory_bounds_headers);
     tcase_add_test(tc, mounted_in_application_daemon);
     tcase_add_test(tc, daemon_without_suspend_answers_500);
+    tcase_add_test(tc, default_threads_follow_affinity);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

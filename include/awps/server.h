@@ -68,7 +68,7 @@ AWPS_EXPORT awps_server *awps_server_new(void);
 AWPS_EXPORT int awps_server_add_handler(awps_server *s, awps_handler *h);
 /* Numeric IPv4/IPv6 address (copied) and port; port 0 picks a free port. */
 AWPS_EXPORT int awps_server_set_listen(awps_server *s, const char *address, unsigned port);
-/* Worker threads (0 = one per CPU). */
+/* Worker threads (0 = one per CPU the process may run on: its affinity mask). */
 AWPS_EXPORT int awps_server_set_threads(awps_server *s, unsigned threads);
 /* Memory per connection for the request line, headers and read buffer
  * (default 16 KiB; at least 4 KiB). Requests whose headers do not fit get
