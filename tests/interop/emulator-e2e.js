@@ -251,6 +251,10 @@ async function main() {
     await until(() => /"ackId":9/.test(Buffer.concat(sock.received).toString()), "ack 9");
     check("a group name holding \\u0000 gets a BadRequest ack",
       /"ackId":9,"success":false,"error":\{"name":"BadRequest"/.test(Buffer.concat(sock.received).toString()));
+    sock.write(frame(1, "{\"type\":\"event\",\"event\":\"a\\u0001b\",\"ackId\":10,\"data\":\"x\"}"));
+    await until(() => /"ackId":10/.test(Buffer.concat(sock.received).toString()), "ack 10");
+    check("an event name holding a control character gets a BadRequest ack",
+      /"ackId":10,"success":false,"error":\{"name":"BadRequest"/.test(Buffer.concat(sock.received).toString()));
     sock.destroy();
   }
   {

@@ -257,6 +257,15 @@ static int valid_name(json_t *v)
     return n > 0 && n <= EMU_MAX_NAME && strlen(s) == n;
 }
 
+/* No control byte (it would go into the ce-eventName header and the URL). */
+static int header_safe(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
 static void json_frame(emu_conn *c, const void *data, size_t len)
 {
     json_error_t jerr;
@@ -329,9 +338,10 @@ static void json_frame(emu_conn *c, const void *data, size_t len)
     } else if (!strcmp(type, "event")) {
         const char *event = json_string_value(json_object_get(frame, "event"));
         emu_event_result r;
-        if (!valid_name(json_object_get(frame, "event")) ||
-            strcspn(event, "/?#{} \t\r\n") != strlen(event))
-            FAIL("BadRequest", "event must be a name without spaces or URL characters");
+        if (!valid_name(json_object_get(frame, "event")) || !header_safe(event) ||
+            strcspn(event, "/?#{} ") != strlen(event))
+            FAIL("BadRequest", "event must be a name without spaces, control characters "
+                               "or URL characters");
         if (frame_data(frame, &dt, &bytes, &n, &why))
             FAIL("BadRequest", why);
         if (!emu_upstream_handles(c->hub, event)) {
