@@ -328,18 +328,20 @@ START_TEST(permission_names_case_insensitive)
 }
 END_TEST
 
-START_TEST(permission_without_target_means_all_groups)
+/* The service requires targetName for both permissions: without it, the
+ * 400 of an empty group name (a token's group-less role is another matter). */
+START_TEST(permission_without_target_refused)
 {
     emu_conn *a = CONN("u", NULL);
     const char *base = U(HUB "/permissions/joinLeaveGroup/connections/%s" API, a->id);
-    const char *uri = U("%s&targetName=any", base);
-    ck_assert_uint_eq(REQ("PUT", base), 200);
-    ck_assert_uint_eq(REQ("HEAD", uri), 200);
-    ck_assert_uint_eq(REQ("DELETE", uri), 204);   /* keeps the group-less role */
-    ck_assert_uint_eq(REQ("HEAD", uri), 200);
-    ck_assert_uint_eq(REQ("DELETE", base), 204);
-    ck_assert_uint_eq(REQ("HEAD", uri), 404);
-    ck_assert_uint_eq(REQ("HEAD", base), 404);
+    ck_assert_uint_eq(REQ("PUT", base), 400);
+    error_is(400, "Error.BadRequest");
+    ck_assert_str_eq(msg(), "Invalid group name. Valid group name should be in between 1 and "
+                            "1024 characters long.");
+    ck_assert(!emu_conn_can(a, "joinLeaveGroup", "any"));
+    ck_assert_uint_eq(REQ("DELETE", base), 400);
+    error_is(400, "Error.BadRequest");
+    ck_assert_uint_eq(REQ("HEAD", base), 400);
 }
 END_TEST
 
@@ -645,7 +647,7 @@ int main(void)
     emt_add_case(s, "sends", ts);
     const TTest *tm[] = {
         exists_checks, permission_grant_check_revoke, permission_names_case_insensitive,
-        permission_without_target_means_all_groups, permission_unknown_connection,
+        permission_without_target_refused, permission_unknown_connection,
         close_connection_with_reason, close_all_excluded, close_user_and_group,
         group_add_remove_connection, group_add_unknown_connection_404, user_add_remove_group,
         remove_from_all_groups, add_remove_to_groups_with_filter, add_to_groups_bad_bodies_400,

@@ -180,8 +180,8 @@ static void conn_not_found(rest_ctx *x, const char *id)
     rest_fail(x, 404, "Error.Connection.NotExisted", "Connection `%.1024s` is not found.", id);
 }
 
-/* Validates the permission and targetName; *group NULL when no target.
- * 0 or -1 answered. */
+/* Validates the permission and targetName, which the service requires (a
+ * missing one is answered as an empty group name). 0 or -1 answered. */
 static int perm_args(rest_ctx *x, const char *perm, const char **group)
 {
     if (strcasecmp(perm, "sendToGroup") && strcasecmp(perm, "joinLeaveGroup")) {
@@ -190,7 +190,7 @@ static int perm_args(rest_ctx *x, const char *perm, const char **group)
         return -1;
     }
     *group = rest_q1(x, "targetName");
-    return *group ? rest_check_name(x, "group name", *group) : 0;
+    return rest_check_name(x, "group name", *group ? *group : "");
 }
 
 static void op_perm(rest_ctx *x, char **arg)
