@@ -27,6 +27,8 @@ struct awps_mhd {
     pthread_cond_t idle;
     struct req *pending;         /* requests whose reply is pending */
     size_t conn_mem;             /* the daemon's MHD_OPTION_CONNECTION_MEMORY_LIMIT */
+    atomic_size_t body_bytes;    /* body buffers of the requests in flight */
+    atomic_size_t body_memory;   /* their limit */
 };
 
 /* Per-request state kept in *con_cls. */
@@ -44,6 +46,7 @@ struct req {
     int discard;                 /* over the cap: drop the body, then send `early` */
     uint64_t discarded;
     size_t head_pool;            /* what the request's header block takes of the pool */
+    size_t counted;              /* of m->body_bytes: the body buffer, until freed */
     /* A request is either dispatched (hd) or answered early (discard, early),
      * never both; sharing the space keeps struct req under glibc's 1 KiB
      * large-chunk size, whose allocation consolidates the small free lists
@@ -117,8 +120,18 @@ awps_mhd *awps_mhd_new(MHD_AccessHandlerCallback next, void *next_cls)
     m->next = next;
     m->next_cls = next_cls;
     m->conn_mem = MHD_DEFAULT_CONNECTION_MEMORY;
+    atomic_init(&m->body_bytes, 0);
+    atomic_init(&m->body_memory, AWPS_DEFAULT_BODY_MEMORY);
     awps__log_init(&m->log);
     return m;
+}
+
+int awps_mhd_set_body_memory(awps_mhd *m, size_t bytes)
+{
+    if (!m || bytes == 0)
+        return AWPS_E_INVALID;
+    atomic_store(&m->body_memory, bytes);
+    return AWPS_OK;
 }
 
 int awps_mhd_set_connection_memory(awps_mhd *m, size_t bytes)
@@ -276,12 +289,22 @@ static enum MHD_Result queue_early(awps_mhd *m, struct MHD_Connection *c, const 
     return queue(c, e->status, make_response(&res));
 }
 
+/* The request's body buffer no longer counts against the glue's limit. */
+static void uncount_body(struct req *q)
+{
+    if (q->counted) {
+        atomic_fetch_sub(&q->m->body_bytes, q->counted);
+        q->counted = 0;
+    }
+}
+
 static void req_unref(struct req *q)
 {
     if (atomic_fetch_sub(&q->refs, 1) != 1)
         return;
     if (q->resp)
         MHD_destroy_response(q->resp);
+    uncount_body(q);  /* (counted until here: a held reply keeps its event's body) */
     free(q->body);
     pthread_mutex_destroy(&q->lock);
     free(q);
@@ -543,13 +566,15 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
                    &q->app_cls);
 }
 
-/* Append upload data; 1 when it fits under the cap. */
-static int append_body(struct req *q, const char *data, size_t n)
+/* Append upload data: 0, or 413 over the handler's cap, or 503 when the
+ * buffer would take the bodies in flight over the glue's limit (or memory
+ * ran out). */
+static unsigned append_body(struct req *q, const char *data, size_t n)
 {
     size_t max = atomic_load(&q->h->max_body);
 
     if (n > max || q->len > max - n)
-        return 0;
+        return 413;
     if (q->len + n + 1 > q->cap) {
         /* The announced length when it is small (a buffer of exactly that
          * size; nothing is reserved before the bytes arrive), else from
@@ -561,16 +586,24 @@ static int append_body(struct req *q, const char *data, size_t n)
             cap *= 2;
         if (cap > max + 1)
             cap = max + 1;
+        size_t more = cap - q->cap;
+        size_t limit = atomic_load(&q->m->body_memory);
+        size_t before = atomic_fetch_add(&q->m->body_bytes, more);
+        if (before > limit || more > limit - before) {
+            atomic_fetch_sub(&q->m->body_bytes, more);
+            return 503;
+        }
+        q->counted += more;
         char *grown = realloc(q->body, cap);
         if (!grown)
-            return 0;
+            return 503;  /* (counted until the request is over) */
         q->body = grown;
         q->cap = cap;
     }
     memcpy(q->body + q->len, data, n);
     q->len += n;
     q->body[q->len] = '\0';
-    return 1;
+    return 0;
 }
 
 static void pending_add(awps_mhd *m, struct req *q)
@@ -652,14 +685,22 @@ enum MHD_Result awps_mhd_access(void *cls, struct MHD_Connection *c, const char 
                 return MHD_YES;
             return q->resp ? queue_ready(q, c) : queue_early(m, c, &q->u.early);
         }
-        if (!q->dispatched && !append_body(q, upload_data, n)) {
+        unsigned refused = q->dispatched ? 0 : append_body(q, upload_data, n);
+        if (refused) {
             q->discard = q->dispatched = 1;  /* never dispatch this one */
             q->discarded = q->len + n;
             free(q->body);
             q->body = NULL;
-            snprintf(q->u.early.body, sizeof q->u.early.body,
-                     "the body exceeds the limit of %zu bytes", atomic_load(&q->h->max_body));
-            q->u.early.status = 413;
+            uncount_body(q);
+            if (refused == 413)
+                snprintf(q->u.early.body, sizeof q->u.early.body,
+                         "the body exceeds the limit of %zu bytes",
+                         atomic_load(&q->h->max_body));
+            else
+                snprintf(q->u.early.body, sizeof q->u.early.body,
+                         "the server holds too many request bodies at once (limit %zu "
+                         "bytes): try again later", atomic_load(&m->body_memory));
+            q->u.early.status = refused;
             q->u.early.content_type = "text/plain; charset=utf-8";
             q->u.early.allowed_origin = NULL;
         }

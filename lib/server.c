@@ -134,6 +134,11 @@ int awps_server_set_connection_memory(awps_server *s, size_t bytes)
     return AWPS_OK;
 }
 
+int awps_server_set_body_memory(awps_server *s, size_t bytes)
+{
+    return s ? awps_mhd_set_body_memory(s->glue, bytes) : AWPS_E_INVALID;
+}
+
 int awps_server_set_connection_limit(awps_server *s, unsigned connections)
 {
     if (!s || connections == 0 || connections > CONNECTION_LIMIT_MAX)

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +280,34 @@ typedef struct answer {
     char body[512];
 } answer;
 
+/* Read one answer from fd into buf (NUL-terminated): until its head and
+ * Content-Length bytes of body are in, or the server closes. Returns the
+ * bytes read; *want is the whole answer's length (0 when no head came). */
+static size_t read_answer(int fd, char *buf, size_t cap, size_t *want)
+{
+    size_t got = 0;
+
+    *want = 0;
+    buf[0] = '\0';
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        char *blank = got ? memmem(buf, got, "\r\n\r\n", 4) : NULL;
+        if (blank && !*want) {
+            char *cl = strcasestr(buf, "\r\nContent-Length: ");
+            ck_assert_ptr_nonnull(cl);
+            *want = (size_t)(blank + 4 - buf) + strtoul(cl + 18, NULL, 10);
+        }
+        if (*want && got >= *want)
+            return got;
+        ck_assert_int_gt(poll(&p, 1, WAIT_MS), 0);
+        ssize_t n = recv(fd, buf + got, cap - 1 - got, 0);
+        if (n <= 0)
+            return got;  /* closed (an answer cut short fails in the caller) */
+        got += (size_t)n;
+        buf[got] = '\0';
+    }
+}
+
 /* POST a user event over a fresh connection whose incoming
  * ce-connectionState holds {"k": in_len bytes} (none for 0), asking for
  * an answer with out_len bytes of state. */
@@ -286,7 +315,7 @@ static void exchange(unsigned port, size_t in_len, size_t out_len, answer *a)
 {
     static char buf[128 * 1024];
     char head[1024], num[24];
-    size_t got = 0, want = 0;
+    size_t got, want;
     char *state = NULL, *end, *v;
     int fd = dial(port);
 
@@ -316,23 +345,7 @@ static void exchange(unsigned port, size_t in_len, size_t out_len, answer *a)
     }
     ck_assert_int_eq(send(fd, num, strlen(num), MSG_NOSIGNAL), (ssize_t)strlen(num));
     free(state);
-    for (;;) {  /* until the head and Content-Length bytes of body are in */
-        struct pollfd p = {fd, POLLIN, 0};
-        char *blank = got ? memmem(buf, got, "\r\n\r\n", 4) : NULL;
-        if (blank && !want) {
-            char *cl = strcasestr(buf, "\r\nContent-Length: ");
-            ck_assert_ptr_nonnull(cl);
-            want = (size_t)(blank + 4 - buf) + strtoul(cl + 18, NULL, 10);
-        }
-        if (want && got >= want)
-            break;
-        ck_assert_int_gt(poll(&p, 1, WAIT_MS), 0);
-        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
-        if (n <= 0)
-            break;  /* closed (an answer cut short fails below) */
-        got += (size_t)n;
-        buf[got] = '\0';
-    }
+    got = read_answer(fd, buf, sizeof buf, &want);
     close(fd);
     if (!got)
         return;
@@ -468,6 +481,143 @@ START_TEST(state_too_large_in_application_daemon)
 }
 END_TEST
 
+/* ---- the memory of all request bodies in flight ---- */
+
+#define BODY 40960  /* under 64 KiB: one buffer of exactly its size, at once */
+
+static sem_t release_held;      /* posted once per held reply to answer */
+static atomic_int held;         /* replies held so far */
+
+static void *hold_then_answer(void *arg)
+{
+    while (sem_wait(&release_held) != 0)
+        ;
+    awps_reply_success_data(arg, AWPS_DATA_TEXT, "held", 4);
+    awps_reply_release(arg);
+    return NULL;
+}
+
+/* "hold": answered from a thread once the test posts release_held (its
+ * body stays counted until then); anything else is echoed. */
+static void echo_or_hold(awps_event *ev, awps_reply *r, void *data)
+{
+    size_t len;
+    const char *p = awps_event_data(ev, &len);
+    pthread_t t;
+
+    (void)data;
+    if (len >= 4 && !memcmp(p, "hold", 4)) {
+        awps_reply_hold(r);
+        ck_assert_int_eq(pthread_create(&t, NULL, hold_then_answer, r), 0);
+        pthread_detach(t);
+        atomic_fetch_add(&held, 1);
+        return;
+    }
+    awps_reply_success_data(r, AWPS_DATA_TEXT, p, len);
+}
+
+/* Headers of a user event with a body of `len` bytes, and `first` bytes of
+ * it ("hold..." or "x..."). */
+static int start_post(unsigned port, size_t len, size_t first, int hold)
+{
+    char head[512], *body = malloc(len);
+    int fd = dial(port);
+
+    ck_assert_ptr_nonnull(body);
+    memset(body, 'x', len);
+    if (hold)
+        memcpy(body, "hold", 4);
+    snprintf(head, sizeof head,
+             "POST /api/webpubsub/hubs/chat/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "ce-awpsversion: 1.0\r\nce-hub: chat\r\nce-type: azure.webpubsub.user.message\r\n"
+             "ce-connectionId: conn1\r\nWebHook-Request-Origin: x.webpubsub.azure.com\r\n"
+             "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n", len);
+    ck_assert_int_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    ck_assert_int_eq(send(fd, body, first, MSG_NOSIGNAL), (ssize_t)first);
+    free(body);
+    return fd;
+}
+
+/* The rest of the body, then the answer's status (body in `out`). */
+static int finish_post(int fd, size_t len, size_t first, char *out, size_t cap)
+{
+    static char buf[64 * 1024];
+    char *rest = malloc(len - first), *end;
+    size_t want, got;
+    int status = 0;
+
+    ck_assert_ptr_nonnull(rest);
+    memset(rest, 'x', len - first);
+    ck_assert_int_eq(send(fd, rest, len - first, MSG_NOSIGNAL), (ssize_t)(len - first));
+    free(rest);
+    got = read_answer(fd, buf, sizeof buf, &want);
+    close(fd);
+    ck_assert_uint_gt(got, 0);
+    ck_assert_uint_ge(got, want);
+    ck_assert_int_eq(sscanf(buf, "HTTP/1.1 %d", &status), 1);
+    end = strstr(buf, "\r\n\r\n");
+    snprintf(out, cap, "%s", end + 4);
+    return status;
+}
+
+/* Wait up to WAIT_MS for cond to hold; 1 when it did. */
+#define WAIT_FOR(cond) \
+    do { \
+        long deadline_ = now_ms() + WAIT_MS; \
+        while (!(cond) && now_ms() < deadline_) \
+            usleep(10 * 1000); \
+        ck_assert(cond); \
+    } while (0)
+
+/* The bodies of all requests in flight share one limit: a request whose
+ * body would go over it is answered 503 (no callback); a held reply's body
+ * counts until it is answered, and the memory comes back when requests end. */
+START_TEST(body_memory_limit)
+{
+    awps_server *s = awps_server_new();
+    static char out[3][BODY + 64];
+    int fd[3];
+
+    ck_assert_int_eq(sem_init(&release_held, 0, 0), 0);
+    atomic_store(&held, 0);
+    handler = awps_handler_new("chat");
+    awps_handler_on_user_event(handler, echo_or_hold, NULL);
+    ck_assert_int_eq(awps_server_add_handler(s, handler), AWPS_OK);
+    ck_assert_int_eq(awps_server_set_listen(s, "127.0.0.1", 0), AWPS_OK);
+    ck_assert_int_eq(awps_server_set_body_memory(s, 0), AWPS_E_INVALID);
+    ck_assert_int_eq(awps_server_set_body_memory(NULL, 1), AWPS_E_INVALID);
+    ck_assert_int_eq(awps_mhd_set_body_memory(NULL, 1), AWPS_E_INVALID);
+    ck_assert_int_eq(awps_server_set_body_memory(s, 100 * 1024), AWPS_OK);  /* 2 bodies */
+    ck_assert_int_eq(awps_server_start(s), AWPS_OK);
+    unsigned port = awps_server_port(s);
+
+    /* two held replies keep their bodies: a third body is refused */
+    fd[0] = start_post(port, BODY, BODY, 1);
+    fd[1] = start_post(port, BODY, BODY, 1);
+    WAIT_FOR(atomic_load(&held) == 2);
+    fd[2] = start_post(port, BODY, BODY / 2, 0);
+    ck_assert_int_eq(finish_post(fd[2], BODY, BODY / 2, out[2], sizeof out[2]), 503);
+    ck_assert_ptr_nonnull(strstr(out[2], "too many request bodies at once"));
+    ck_assert_int_eq(atomic_load(&held), 2);  /* no callback ran for it */
+    /* answered: the memory comes back */
+    sem_post(&release_held);
+    sem_post(&release_held);
+    ck_assert_int_eq(finish_post(fd[0], BODY, BODY, out[0], sizeof out[0]), 200);
+    ck_assert_str_eq(out[0], "held");
+    ck_assert_int_eq(finish_post(fd[1], BODY, BODY, out[1], sizeof out[1]), 200);
+    WAIT_FOR(awps_server_in_flight(s) == 0);
+    /* two bodies under way at once fit again, and are echoed whole */
+    fd[0] = start_post(port, BODY, BODY / 2, 0);
+    fd[1] = start_post(port, BODY, BODY / 2, 0);
+    ck_assert_int_eq(finish_post(fd[0], BODY, BODY / 2, out[0], sizeof out[0]), 200);
+    ck_assert_uint_eq(strlen(out[0]), BODY);
+    ck_assert_int_eq(finish_post(fd[1], BODY, BODY / 2, out[1], sizeof out[1]), 200);
+    ck_assert_uint_eq(strlen(out[1]), BODY);
+    done(s);
+    sem_destroy(&release_held);
+}
+END_TEST
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -481,6 +631,7 @@ int main(void)
     tcase_add_test(tc, limit_above_open_files_logged);
     tcase_add_test(tc, state_too_large_for_connection_memory);
     tcase_add_test(tc, state_too_large_in_application_daemon);
+    tcase_add_test(tc, body_memory_limit);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -6,8 +6,9 @@
  * own access handler (the `next()` of express).
  *
  * Thread-safety: configure before starting; awps_server_port(),
- * awps_server_in_flight(), awps_server_stop(), awps_mhd_in_flight() and
- * awps_mhd_drain() may be called from any thread.
+ * awps_server_in_flight(), awps_server_stop(), awps_server_set_body_memory(),
+ * awps_mhd_in_flight(), awps_mhd_drain() and awps_mhd_set_body_memory() may
+ * be called from any thread, also while serving.
  */
 #ifndef AWPS_SERVER_H
 #define AWPS_SERVER_H
@@ -41,6 +42,13 @@ AWPS_EXPORT void awps_mhd_set_log(awps_mhd *m, awps_log_cb cb, void *data,
  * ce-connectionState) would not fit in it beside the request's is answered
  * 500 with the reason instead: libmicrohttpd would close the connection. */
 AWPS_EXPORT int awps_mhd_set_connection_memory(awps_mhd *m, size_t bytes);
+/* Limit the memory the bodies of all requests in flight may take at once
+ * (default AWPS_DEFAULT_BODY_MEMORY, 256 MiB; more than 0): a request whose
+ * body would go over it is answered 503 and no callback runs. A body
+ * counts from its first byte until its request is over (a held reply's
+ * too). May be called at any time. */
+#define AWPS_DEFAULT_BODY_MEMORY ((size_t)256 * 1024 * 1024)
+AWPS_EXPORT int awps_mhd_set_body_memory(awps_mhd *m, size_t bytes);
 /* Pass these two to MHD_start_daemon with the glue as their cls; the daemon
  * needs MHD_ALLOW_SUSPEND_RESUME for replies completed after the callback. */
 AWPS_EXPORT enum MHD_Result awps_mhd_access(void *cls, struct MHD_Connection *c,
@@ -74,6 +82,8 @@ AWPS_EXPORT int awps_server_set_threads(awps_server *s, unsigned threads);
  * (default 16 KiB; at least 4 KiB). Requests whose headers do not fit get
  * 431; raise it for large ce-connectionState values. */
 AWPS_EXPORT int awps_server_set_connection_memory(awps_server *s, size_t bytes);
+/* The limit of awps_mhd_set_body_memory() for this server's requests. */
+AWPS_EXPORT int awps_server_set_body_memory(awps_server *s, size_t bytes);
 /* Connections served at once (default 4096, or the open-file limit less 64
  * when lower); further ones wait in the listen queue. */
 AWPS_EXPORT int awps_server_set_connection_limit(awps_server *s, unsigned connections);
