@@ -146,8 +146,17 @@ void awps__head_add_n(awps__head *hd, const char *name, const char *value, size_
     if (!name || !value)
         return;
     nlen = strlen(name);
-    if ((i = lookup(name, nlen)) < 0 && (nlen < 3 || !caseeq_n(name, "ce-", 3)))
+    if ((i = lookup(name, nlen)) < 0 && (nlen < 3 || !caseeq_n(name, "ce-", 3))) {
+        /* Not read by the protocol, so not checked, except for a NUL byte
+         * (RFC 9110 5.5), which a value's length marks by ending on it:
+         * a negotiate callback or the application might read the header
+         * and see only the part before it. */
+        if (!hd->bad && len && value[len - 1] == '\0') {
+            hd->bad = name;
+            hd->bad_why = "a NUL byte";
+        }
         return;
+    }
     if (!hd->bad && (why = bad_value(value, len))) {
         hd->bad = i < 0 ? name : names[i].text;
         hd->bad_why = why;

@@ -95,7 +95,8 @@ void awps__head_init(awps__head *hd);
 /* Feed one header (any header; unknown ones are ignored). */
 void awps__head_add(awps__head *hd, const char *name, const char *value);
 /* The same with the value's length as received: a NUL byte inside it
- * (strlen(value) < len) marks the header bad. */
+ * (strlen(value) < len) marks the header bad, for any header (the other
+ * checks are for the headers the protocol reads). */
 void awps__head_add_n(awps__head *hd, const char *name, const char *value, size_t len);
 const char *awps__head_name(enum awps__hdr which);
 

@@ -528,9 +528,18 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
     awps__head_init(&hd);
     if ((bad = awps__mhd_read_head(c, &hd, &clen, &pool, why, sizeof why)) != 0)
         return refuse_and_close(c, bad, why, con_cls);
-    for (size_t i = 0; i < m->n_routes; i++)
-        if (awps__negotiate_matches(m->routes[i], url))
-            return negotiate(m, m->routes[i], c, method, clen, con_cls);
+    for (size_t i = 0; i < m->n_routes; i++) {
+        if (!awps__negotiate_matches(m->routes[i], url))
+            continue;
+        if (hd.bad) {  /* a header the callback might read holds a NUL byte, ... */
+            e.status = 400;
+            e.allowed_origin = NULL;
+            e.content_type = "text/plain; charset=utf-8";
+            snprintf(e.body, sizeof e.body, "the %.64s header holds %s", hd.bad, hd.bad_why);
+            return answer_later(m, c, &e, clen, con_cls);
+        }
+        return negotiate(m, m->routes[i], c, method, clen, con_cls);
+    }
     for (size_t i = 0; i < m->n; i++) {
         switch (awps__dispatch_head(m->handlers[i], method, url, &hd, clen, &kind, &e)) {
         case AWPS__DECLINE:

@@ -506,6 +506,20 @@ START_TEST(nul_in_ce_value)
 }
 END_TEST
 
+/* The same in a header the protocol does not read: no callback sees it,
+ * but a NUL byte is refused in any value. */
+START_TEST(nul_in_unread_value)
+{
+    hu_raw r;
+    RAWT(&r, "azure.webpubsub.user.uid", "text/plain",
+         "User-Agent: ab\0cd\r\nContent-Length: 5\r\n", "hello");
+    refused(&r, 400, 0);
+    ck_assert_ptr_nonnull(strstr(r.body, "User-Agent header holds a NUL byte"));
+    ck_assert_int_eq(hu_calls(), 0);
+    hu_still_serving();
+}
+END_TEST
+
 /* A bare CR inside a value (RFC 9112 2.2: reject or replace by SP). */
 START_TEST(bare_cr_in_ce_value)
 {
@@ -639,7 +653,7 @@ int main(void)
         request_line_cut_short, garbage_request_line, http2_preface, unknown_http_version};
     TTest const *headers[] = {
         header_line_100k, five_thousand_headers, url_100k, state_60k_garbage,
-        nul_in_header_name, header_without_colon, nul_in_ce_value, bare_cr_in_ce_value,
+        nul_in_header_name, header_without_colon, nul_in_ce_value, nul_in_unread_value, bare_cr_in_ce_value,
         control_bytes_in_ce_value, invalid_utf8_in_ce_user_id, invalid_utf8_in_ce_event_name,
         space_before_colon, obs_fold_in_ce_value, dup_connection_id, dup_hub_other_case,
         dup_type, dup_user_id, dup_state, dup_unknown_ce_header, dup_after_many_ce_headers,

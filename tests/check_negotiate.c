@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 #include "testutil.h"
@@ -124,6 +128,27 @@ START_TEST(standalone_server_negotiate)
     ck_assert_str_eq(r.body, "a query parameter holds a NUL byte (%00)");
     ck_assert_int_eq(get(&r, port, "GET", "/negotiate?x%00y=1&user=alice", NULL), 400);
     ck_assert_int_eq(get(&r, port, "GET", "/negotiate?user=alice%01", NULL), 200);
+    /* a NUL byte in a header value (the callback reads X-Admin) is refused */
+    {
+        static const char req[] = "GET /negotiate?user=alice HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Connection: close\r\nX-Admin: y\0es\r\n\r\n";
+        char ans[1024] = {0};
+        struct sockaddr_in a = {0};
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        size_t got = 0;
+        ssize_t n;
+
+        a.sin_family = AF_INET;
+        a.sin_port = htons((uint16_t)port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+        ck_assert_int_eq(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+        while (got < sizeof ans - 1 && (n = recv(fd, ans + got, sizeof ans - 1 - got, 0)) > 0)
+            got += (size_t)n;
+        close(fd);
+        ck_assert_msg(!strncmp(ans, "HTTP/1.1 400", 12), "answer: %s", ans);
+        ck_assert_ptr_nonnull(strstr(ans, "the X-Admin header holds a NUL byte"));
+    }
     /* other paths are not the route */
     ck_assert_int_eq(get(&r, port, "GET", "/negotiatex?user=alice", NULL), 404);
     awps_server_free(s);
