@@ -185,6 +185,63 @@ START_TEST(send_target_combinations)
 }
 END_TEST
 
+/* A json.webpubsub client of either kind, in group "g", recording into r. */
+static emu_conn *json_client(const char *user, const char *subprotocol, rec *r)
+{
+    char *groups[] = {"g"};
+    emu_conn *c = emu_conn_new(&H, user, EMU_PROTO_JSON, subprotocol, &rec_ops, r);
+
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(emu_client_init(c), 0);
+    ck_assert_int_eq(emu_hub_add(c, NULL, 0, groups, 1), 0);
+    return c;
+}
+
+/* One message to many json clients: the frame is built once; reliable
+ * clients get it with a sequenceId of their own, numbered per client. */
+START_TEST(broadcast_frames_and_sequence_ids)
+{
+    rec r[3];
+    emu_conn *c[3];
+    emu_target group = {.group = "g"};
+    emu_msg m1 = {EMU_JSON, "{\"x\":[1,2]}", 11, "g", "u"};
+    emu_msg m2 = {EMU_TEXT, "hi", 2, "g", NULL};
+
+    memset(r, 0, sizeof r);
+    c[0] = json_client("a", "json.webpubsub.azure.v1", &r[0]);
+    c[1] = json_client("b", "json.reliable.webpubsub.azure.v1", &r[1]);
+    c[2] = json_client("c", "json.reliable.webpubsub.azure.v1", &r[2]);
+    ck_assert_uint_eq(emu_send(&H, &group, &m1), 3);
+    ck_assert_uint_eq(emu_send(&H, &group, &m2), 3);
+    ck_assert_uint_eq(emu_deliver(c[2], &m2), 0);  /* c alone: its sequence goes on */
+    ck_assert_str_eq(r[0].data[0], "{\"type\":\"message\",\"from\":\"group\",\"group\":\"g\","
+                                   "\"fromUserId\":\"u\",\"dataType\":\"json\",\"data\":{\"x\":[1,2]}}");
+    ck_assert_str_eq(r[0].data[1], "{\"type\":\"message\",\"from\":\"group\",\"group\":\"g\","
+                                   "\"dataType\":\"text\",\"data\":\"hi\"}");
+    for (int i = 1; i < 3; i++) {
+        ck_assert_uint_eq(r[i].n, i == 1 ? 2 : 3);
+        for (size_t f = 0; f < r[i].n; f++) {
+            json_t *o = json_loads(r[i].data[f], 0, NULL);
+            ck_assert_ptr_nonnull(o);
+            ck_assert_int_eq(json_integer_value(json_object_get(o, "sequenceId")),
+                             (json_int_t)f + 1);
+            /* the rest is the plain client's frame */
+            json_object_del(o, "sequenceId");
+            json_t *plain = json_loads(r[0].data[f < 2 ? f : 1], 0, NULL);
+            ck_assert(json_equal(o, plain));
+            json_decref(plain);
+            json_decref(o);
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        emu_hub_remove(c[i]);
+        emu_conn_unref(c[i]);
+        for (size_t f = 0; f < r[i].n; f++)
+            free(r[i].data[f]);
+    }
+}
+END_TEST
+
 START_TEST(groups_apply_and_user_groups)
 {
     emu_conn *a = CONN("u1", NULL), *b = CONN("u2", "x", NULL), *c = CONN(NULL, NULL);
@@ -313,6 +370,7 @@ int main(void)
         group_names_case_sensitive_and_bounded, group_limit_per_connection,
         roles_grant_permissions, revoke_semantics, members_sorted_and_send_count,
         add_copies_and_skips_bad_groups, close_unregisters_targets_only, send_target_combinations,
+        broadcast_frames_and_sequence_ids,
         groups_apply_and_user_groups, destroy_drops_registered, NULL};
     emt_add_case(s, "registry", tr);
     const TTest *tc[] = {concurrent_registry_use, NULL};

@@ -101,17 +101,12 @@ static json_t *data_value(const emu_msg *m, const char **dtype)
     }
 }
 
-int emu_deliver(emu_conn *c, const emu_msg *m)
+/* The message's json.webpubsub.azure.v1 frame, without a sequence id. */
+static int build_frame(const emu_msg *m, emu_frame *f)
 {
-    client_state *s = state_of(c);
     const char *dtype = "binary";
     json_t *frame, *data;
-    int rc;
 
-    if (c->proto == EMU_PROTO_PLAIN) {
-        int text = m->type != EMU_BINARY && awps__utf8_valid(m->data, m->len);
-        return c->ops->send(c, text, m->data, m->len);
-    }
     if (!(data = data_value(m, &dtype)))
         return -1;
     if (m->group)
@@ -123,14 +118,58 @@ int emu_deliver(emu_conn *c, const emu_msg *m)
                           "dataType", dtype, "data", data);
     if (!frame)
         return -1;
+    f->text = json_dumps(frame, JSON_COMPACT);
+    json_decref(frame);
+    if (!f->text)
+        return -1;
+    f->len = strlen(f->text);
+    return 0;
+}
+
+void emu_frame_clear(emu_frame *f)
+{
+    free(f->text);
+    memset(f, 0, sizeof *f);
+}
+
+int emu_deliver_frame(emu_conn *c, const emu_msg *m, emu_frame *f)
+{
+    client_state *s = state_of(c);
+    int rc;
+
+    if (c->proto == EMU_PROTO_PLAIN) {
+        int text = m->type != EMU_BINARY && awps__utf8_valid(m->data, m->len);
+        return c->ops->send(c, text, m->data, m->len);
+    }
+    if (!f->built)
+        f->built = build_frame(m, f) == 0 ? 1 : -1;
+    if (f->built < 0)
+        return -1;
     if (!s)
-        return send_json(c, frame);
+        return c->ops->send(c, 1, f->text, f->len);
     /* sequence ids go out in order: number and queue under one lock */
     pthread_mutex_lock(&s->lock);
-    if (s->reliable)
-        json_object_set_new(frame, "sequenceId", json_integer((json_int_t)++s->sequence));
-    rc = send_json(c, frame);
+    if (s->reliable) {
+        /* the frame (a compact JSON object) with "sequenceId" added last */
+        char *t = malloc(f->len + 40);
+        int n = t ? snprintf(t, f->len + 40, "%.*s,\"sequenceId\":%llu}", (int)f->len - 1,
+                             f->text, (unsigned long long)++s->sequence)
+                  : -1;
+        rc = n > 0 ? c->ops->send(c, 1, t, (size_t)n) : -1;
+        free(t);
+    } else {
+        rc = c->ops->send(c, 1, f->text, f->len);
+    }
     pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int emu_deliver(emu_conn *c, const emu_msg *m)
+{
+    emu_frame f = {0};
+    int rc = emu_deliver_frame(c, m, &f);
+
+    emu_frame_clear(&f);
     return rc;
 }
 

@@ -516,12 +516,14 @@ size_t emu_send(emu_hub *h, const emu_target *t, const emu_msg *m)
 {
     size_t n, sent = 0;
     emu_conn **v = collect(h, t, &n, 0);
+    emu_frame f = {0};  /* built once for every json.webpubsub recipient */
 
     for (size_t i = 0; i < n; i++) {
-        if (emu_deliver(v[i], m) == 0)
+        if (emu_deliver_frame(v[i], m, &f) == 0)
             sent++;
         emu_conn_unref(v[i]);
     }
+    emu_frame_clear(&f);
     free(v);
     return sent;
 }

@@ -183,6 +183,15 @@ typedef struct emu_msg {
  * plain connections get the bytes (text frame for text/JSON, binary frame
  * for binary). 0 or -1. */
 int emu_deliver(emu_conn *c, const emu_msg *m);
+/* The same for many recipients of one message: the frame is built once, in
+ * f (zeroed first, emu_frame_clear() after the last). */
+typedef struct emu_frame {
+    char *text;                /* the compact JSON frame, without sequenceId */
+    size_t len;
+    int built;                 /* 0 not yet, 1 built, -1 failed */
+} emu_frame;
+int emu_deliver_frame(emu_conn *c, const emu_msg *m, emu_frame *f);
+void emu_frame_clear(emu_frame *f);
 
 /* ---- filter (emu-filter.c) ---- */
 
