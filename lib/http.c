@@ -335,6 +335,8 @@ static int set_request(CURL *h, const awps__http_req *req, const char *url,
 #endif
     OPT(CURLOPT_FOLLOWLOCATION, 0L);
     OPT(CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    if (req->timeout_ms)
+        OPT(CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
     OPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
     OPT(CURLOPT_LOW_SPEED_TIME, LOW_SPEED_TIME_S);
     OPT(CURLOPT_TCP_KEEPALIVE, 1L);
@@ -524,9 +526,12 @@ int awps__http_call(awps_service *s, const awps__http_req *req, awps__http_resp 
 {
     char errbuf[CURL_ERROR_SIZE + 64];
     transport *t = get_transport(s);
+    awps__http_req timed = *req;
     char *url;
     int rc;
 
+    timed.timeout_ms = s->timeout_ms;
+    req = &timed;
     memset(resp, 0, sizeof *resp);
     if (!t)
         return awps__service_fail(err, AWPS_E_NOMEM, 0, NULL, "cannot set up libcurl");

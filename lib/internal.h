@@ -315,6 +315,7 @@ struct awps_service {
     char *hub;
     char *proxy;               /* reverse proxy "scheme://host[:port]", or NULL */
     unsigned max_retries, retry_delay_ms, retry_max_delay_ms;
+    unsigned timeout_ms;       /* per attempt; 0: none */
     awps_clock_cb clock;       /* NULL: system clock */
     void *clock_data;
     void *transport;           /* http.c's per-client state (curl share, handle pool) */
@@ -379,6 +380,7 @@ typedef struct awps__http_req {
     const char *content_type;    /* NULL: no body (POST/PUT then send Content-Length: 0) */
     const void *body;
     size_t body_len;
+    unsigned timeout_ms;         /* the attempt's time limit; 0: none (http.c sets it) */
 } awps__http_req;
 
 typedef struct awps__http_resp {

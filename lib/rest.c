@@ -166,7 +166,7 @@ static int call_url(awps_service *s, const char *method, const char *url, const 
     memcpy(auth, "Bearer ", 7);
     strcpy(auth + 7, jwt);
     free(jwt);
-    awps__http_req req = {method, url, auth, id, ctype, body, len};
+    awps__http_req req = {method, url, auth, id, ctype, body, len, 0};
     rc = awps__http_call(s, &req, &resp, err);
     free(auth);
     if (rc != AWPS_OK)

@@ -215,6 +215,14 @@ int awps_service_set_retry(awps_service *s, unsigned max_retries, unsigned delay
     return AWPS_OK;
 }
 
+int awps_service_set_timeout(awps_service *s, unsigned timeout_ms)
+{
+    if (!s)
+        return AWPS_E_INVALID;
+    s->timeout_ms = timeout_ms;
+    return AWPS_OK;
+}
+
 void awps_service_set_clock(awps_service *s, awps_clock_cb now_ms, void *data)
 {
     if (!s)

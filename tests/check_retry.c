@@ -232,6 +232,43 @@ START_TEST(connection_refused)
 }
 END_TEST
 
+/* A service that takes connections and never answers (a socket that
+ * listens, nothing accepts): each attempt ends at the client's timeout and
+ * is retried like any transport error. Without a timeout only libcurl's
+ * 120 s stall limit would end it. */
+START_TEST(timeout_per_attempt)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    char url[64];
+    awps_service *s;
+    awps_service_error e;
+    uint64_t t0, took;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(listen(fd, 16), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", ntohs(sa.sin_port));
+    s = client_at(url, KEY, "hub1");
+    ck_assert_int_eq(awps_service_set_timeout(NULL, 200), AWPS_E_INVALID);
+    ck_assert_int_eq(awps_service_set_retry(s, 1, 1, 2), AWPS_OK);
+    ck_assert_int_eq(awps_service_set_timeout(s, 200), AWPS_OK);
+    t0 = awps__now_ms();
+    ck_assert_int_eq(awps_service_send_to_all(s, AWPS_DATA_TEXT, "x", 1, NULL, &e),
+                     AWPS_E_TRANSPORT);
+    took = awps__now_ms() - t0;
+    ck_assert_int_eq(e.code, AWPS_E_TRANSPORT);
+    ck_assert_int_eq(e.status, 0);
+    ck_assert_msg(strstr(e.message, "timed out") != NULL, "%s", e.message);  /* curl's text */
+    ck_assert_uint_ge(took, 2 * 200);  /* two attempts of 200 ms */
+    ck_assert_uint_lt(took, 60000);   /* not the 120 s stall */
+    awps_service_free(s);
+    close(fd);
+}
+END_TEST
+
 /* A connection dropped without an answer is a transport error: retried. */
 START_TEST(dropped_connection_retried)
 {
@@ -398,6 +435,7 @@ int main(void)
     tcase_add_test(tc, throttled_wait_capped);
     tcase_add_test(tc, exponential_backoff);
     tcase_add_test(tc, connection_refused);
+    tcase_add_test(tc, timeout_per_attempt);
     tcase_add_test(tc, dropped_connection_retried);
     tcase_add_test(tc, threads_share_connections);
     tcase_add_test(tc, sequential_requests_reuse_one_connection);

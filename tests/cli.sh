@@ -29,7 +29,9 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/awps-cli.XXXXXX") || exit 1
 log=$tmp/requests.log
 mock_pid=
+silent_pid=
 cleanup() {
+    [ -n "$silent_pid" ] && kill -KILL "$silent_pid" 2>/dev/null && wait "$silent_pid" 2>/dev/null
     if [ -n "$mock_pid" ]; then
         kill -TERM "$mock_pid" 2>/dev/null
         i=0
@@ -590,6 +592,25 @@ begin "transport error: nothing listening (--retries 0)"
 run 3 send --all --text x --retries 0 --connection-string "Endpoint=http://127.0.0.1:1;AccessKey=k;Version=1.0;"
 out ""; err "awps send: cannot reach the service"
 end
+# a service that takes the connection and never answers: --timeout gives up
+python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+time.sleep(600)
+' >"$tmp/silent.port" &
+silent_pid=$!
+i=0
+while [ ! -s "$tmp/silent.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+begin "--timeout: a service that never answers (--retries 0)"
+run 3 send --all --text x --retries 0 --timeout 1 --connection-string "Endpoint=http://127.0.0.1:$(cat "$tmp/silent.port");AccessKey=k;Version=1.0;"
+out ""; err "timed out"
+end
+kill -KILL "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null; silent_pid=
+usage "'0' is out of range 1-3600" --timeout 0 send --all --text x
+usage "--timeout" --timeout abc send --all --text x
 begin "reverse proxy: sent to the proxy, audience of the endpoint"
 audbase=http://service.invalid
 run 0 send --all --text hi --reverse-proxy "$base" --connection-string "Endpoint=http://service.invalid;AccessKey=$key;Version=1.0;"

@@ -28,6 +28,7 @@ enum {
     OPT_HUB,
     OPT_RETRIES,
     OPT_PROXY,
+    OPT_TIMEOUT,
     OPT_VERSION,
     OPT_CMD = 0x200
 };
@@ -37,8 +38,16 @@ enum {
     { "hub", required_argument, NULL, OPT_HUB },                       \
     { "retries", required_argument, NULL, OPT_RETRIES },               \
     { "reverse-proxy", required_argument, NULL, OPT_PROXY },           \
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },               \
     { "version", no_argument, NULL, OPT_VERSION },                     \
     { "help", no_argument, NULL, 'h' }
+
+/* The end of every command's help text. */
+#define GLOBAL_HELP                                                              \
+    "\n"                                                                         \
+    "global options: --connection-string STRING, --hub NAME, --retries N,\n"     \
+    "--timeout SECONDS, --reverse-proxy URL, --version (see awps --help);\n"     \
+    "-h, --help: this text.\n"
 
 /* Short options of every command: only -h; ':' reports missing arguments. */
 #define CLI_SHORT ":h"
@@ -50,6 +59,7 @@ struct cli {
     const char *hub;                /* --hub or the environment */
     const char *reverse_proxy;      /* --reverse-proxy or NULL */
     long retries;                   /* --retries, or -1 for the library default */
+    unsigned long timeout_s;        /* --timeout, or 0 for none */
 };
 
 /* The target of send, close, exists and leave-all. */

@@ -5,11 +5,6 @@
 
 #include "awps-cli.h"
 
-#define GLOBAL_HELP                                                              \
-    "\n"                                                                         \
-    "global options: --connection-string STRING, --hub NAME, --retries N,\n"     \
-    "--reverse-proxy URL, --version (see awps --help); -h, --help: this text.\n"
-
 /* The options of the commands that take only the global ones. */
 static const struct option global_only[] = {
     CLI_GLOBAL_OPTIONS,

@@ -4,11 +4,6 @@
 
 #include "awps-cli.h"
 
-#define GLOBAL_HELP                                                              \
-    "\n"                                                                         \
-    "global options: --connection-string STRING, --hub NAME, --retries N,\n"     \
-    "--reverse-proxy URL, --version (see awps --help); -h, --help: this text.\n"
-
 /* ---- token ------------------------------------------------------------- */
 
 static const char token_help[] =

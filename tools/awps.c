@@ -42,6 +42,8 @@ static const char general_help[] =
     "  --retries N                 retries of failed requests, 0-100 (default 3)\n"
     "  --reverse-proxy URL         send the requests to this host instead\n"
     "                              (e.g. Azure API Management)\n"
+    "  --timeout SECONDS           give up an attempt after this long, 1-3600\n"
+    "                              (default: no limit)\n"
     "  -h, --help                  help (after a command: the command's)\n"
     "  --version                   print the version\n"
     "\n"
@@ -169,6 +171,11 @@ int cli_common_option(struct cli *c, int opt, char **argv, const char *help)
         if ((rc = cli_parse_uint(c, "--retries", optarg, 0, 100, &n)) >= 0)
             return rc;
         c->retries = (long)n;
+        return -1;
+    case OPT_TIMEOUT:
+        if ((rc = cli_parse_uint(c, "--timeout", optarg, 1, 3600, &n)) >= 0)
+            return rc;
+        c->timeout_s = n;
         return -1;
     case 'h':
         fputs(help, stdout);
@@ -306,6 +313,12 @@ awps_service *cli_connect(const struct cli *c, int *status)
     if (c->retries >= 0 &&
         (rc = awps_service_set_retry(s, (unsigned)c->retries, 1000, 64000)) != AWPS_OK) {
         *status = cli_fail(c, CLI_SERVICE, "--retries: %s", awps_strerror(rc));
+        awps_service_free(s);
+        return NULL;
+    }
+    if (c->timeout_s && (rc = awps_service_set_timeout(s, (unsigned)(c->timeout_s * 1000))) !=
+                            AWPS_OK) {
+        *status = cli_fail(c, CLI_SERVICE, "--timeout: %s", awps_strerror(rc));
         awps_service_free(s);
         return NULL;
     }

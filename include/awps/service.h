@@ -63,6 +63,11 @@ AWPS_EXPORT int awps_service_set_reverse_proxy(awps_service *s, const char *url)
  * Retry-After wait as told. max_retries 0 disables retrying. */
 AWPS_EXPORT int awps_service_set_retry(awps_service *s, unsigned max_retries, unsigned delay_ms,
                                        unsigned max_delay_ms);
+/* Time limit of each attempt of a REST call, in milliseconds (0, the
+ * default: none besides the 30 s connect timeout and dropping a transfer
+ * stalled for 120 s). An attempt over it fails as a transport error and is
+ * retried like one. */
+AWPS_EXPORT int awps_service_set_timeout(awps_service *s, unsigned timeout_ms);
 /* Clock for token iat/exp, in milliseconds since the epoch (tests and
  * reproducible tokens). NULL restores the system clock. */
 typedef int64_t (*awps_clock_cb)(void *data);
