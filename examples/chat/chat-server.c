@@ -410,6 +410,7 @@ int main(int argc, char **argv)
         goto out;
     }
     awps_service_set_retry(svc, 2, 250, 2000);
+    awps_service_set_timeout(svc, 5000);  /* a stuck service must not stall the REST worker */
     if (!(store = chat_store_open(o.db)) || !(app = chat_app_new(svc, store)))
         goto out;
     if (access(o.www, R_OK | X_OK) != 0)
