@@ -381,6 +381,21 @@ static awps_server *serve_states(size_t memory)
 
 #define NO_FIT "does not fit in the connection memory"
 
+/* exchange(), then: 200 with the state of out_len bytes back, or the
+ * status with `text` in the body. */
+static void expect(unsigned port, size_t in_len, size_t out_len, int status, const char *text)
+{
+    answer a;
+
+    exchange(port, in_len, out_len, &a);
+    ck_assert_msg(a.status == status, "in %zu, out %zu: status %d, expected %d", in_len,
+                  out_len, a.status, status);
+    if (status == 200)
+        ck_assert_uint_eq(a.state_len, out_len);
+    if (text)
+        ck_assert_msg(strstr(a.body, text) != NULL, "body '%s' lacks '%s'", a.body, text);
+}
+
 /* libmicrohttpd closes a connection without an answer when the answer's
  * headers do not fit in its memory beside the request's: a large state is
  * answered 500 with the reason instead; more memory lets it through. */
@@ -388,38 +403,21 @@ START_TEST(state_too_large_for_connection_memory)
 {
     awps_server *s = serve_states(0);  /* the default: 16 KiB */
     unsigned port = awps_server_port(s);
-    answer a;
 
-    exchange(port, 0, 4000, &a);
-    ck_assert_int_eq(a.status, 200);
-    ck_assert_uint_eq(a.state_len, 4000);
-    exchange(port, 4000, 4000, &a);  /* incoming and outgoing: ~5.4 KB each */
-    ck_assert_int_eq(a.status, 200);
-    ck_assert_uint_eq(a.state_len, 4000);
+    expect(port, 0, 4000, 200, NULL);
+    expect(port, 4000, 4000, 200, NULL);  /* incoming and outgoing: ~5.4 KB each */
     logged[0] = '\0';
-    exchange(port, 0, 12000, &a);
-    ck_assert_int_eq(a.status, 500);
-    ck_assert_ptr_nonnull(strstr(a.body, NO_FIT));
-    ck_assert_ptr_nonnull(strstr(a.body, "(16384 bytes"));
+    expect(port, 0, 12000, 500, NO_FIT " (16384 bytes");
     ck_assert_ptr_nonnull(strstr(logged, NO_FIT));  /* and logged as an error */
-    exchange(port, 8000, 4000, &a);  /* fits alone, not beside the request's state */
-    ck_assert_int_eq(a.status, 500);
-    ck_assert_ptr_nonnull(strstr(a.body, NO_FIT));
-    exchange(port, 0, 10, &a);  /* the server goes on */
-    ck_assert_int_eq(a.status, 200);
+    expect(port, 8000, 4000, 500, NO_FIT);  /* fits alone, not beside the request's state */
+    expect(port, 0, 10, 200, NULL);  /* the server goes on */
     done(s);
 
     s = serve_states(64 * 1024);
     port = awps_server_port(s);
-    exchange(port, 0, 12000, &a);
-    ck_assert_int_eq(a.status, 200);
-    ck_assert_uint_eq(a.state_len, 12000);
-    exchange(port, 12000, 12000, &a);
-    ck_assert_int_eq(a.status, 200);
-    ck_assert_uint_eq(a.state_len, 12000);
-    exchange(port, 0, 60000, &a);
-    ck_assert_int_eq(a.status, 500);
-    ck_assert_ptr_nonnull(strstr(a.body, "(65536 bytes"));
+    expect(port, 0, 12000, 200, NULL);
+    expect(port, 12000, 12000, 200, NULL);
+    expect(port, 0, 60000, 500, NO_FIT " (65536 bytes");
     done(s);
 }
 END_TEST
@@ -434,40 +432,27 @@ START_TEST(state_too_large_in_application_daemon)
         awps_mhd *m = awps_mhd_new(NULL, NULL);
         awps_handler *h = awps_handler_new("chat");
         struct MHD_Daemon *d;
-        answer a;
 
         awps_handler_on_user_event(h, set_state, NULL);
         ck_assert_int_eq(awps_mhd_add_handler(m, h), AWPS_OK);
         awps_handler_free(h);  /* the glue keeps its reference */
         awps_mhd_set_log(m, keep_log, NULL, AWPS_LOG_ERROR);
-        if (memory[i]) {
+        if (memory[i])
             ck_assert_int_eq(awps_mhd_set_connection_memory(m, memory[i]), AWPS_OK);
-            d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-                                     MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, awps_mhd_access,
-                                 m, MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, m,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory[i], MHD_OPTION_END);
-        } else {
-            d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-                                     MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, awps_mhd_access,
-                                 m, MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, m,
-                                 MHD_OPTION_END);
-        }
+        /* without the option: libmicrohttpd's own default, which the glue assumes */
+        d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+                                 MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, awps_mhd_access, m,
+                             MHD_OPTION_NOTIFY_COMPLETED, awps_mhd_completed, m,
+                             memory[i] ? MHD_OPTION_CONNECTION_MEMORY_LIMIT : MHD_OPTION_END,
+                             memory[i], MHD_OPTION_END);
         ck_assert_ptr_nonnull(d);
         unsigned port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
         if (memory[i]) {
-            exchange(port, 0, 3000, &a);
-            ck_assert_int_eq(a.status, 200);
-            ck_assert_uint_eq(a.state_len, 3000);
-            exchange(port, 0, 7000, &a);
-            ck_assert_int_eq(a.status, 500);
-            ck_assert_ptr_nonnull(strstr(a.body, "(8192 bytes"));
+            expect(port, 0, 3000, 200, NULL);
+            expect(port, 0, 7000, 500, NO_FIT " (8192 bytes");
         } else {
-            exchange(port, 0, 20000, &a);
-            ck_assert_int_eq(a.status, 200);
-            ck_assert_uint_eq(a.state_len, 20000);
-            exchange(port, 0, 30000, &a);
-            ck_assert_int_eq(a.status, 500);
-            ck_assert_ptr_nonnull(strstr(a.body, "(32768 bytes"));
+            expect(port, 0, 20000, 200, NULL);
+            expect(port, 0, 30000, 500, NO_FIT " (32768 bytes");
         }
         awps_mhd_drain(m, 100);
         MHD_stop_daemon(d);

@@ -192,7 +192,9 @@ START_TEST(exponential_backoff)
 }
 END_TEST
 
-static unsigned closed_port(void)
+/* A TCP socket bound to a free port of 127.0.0.1 (listening when asked);
+ * its port in *port. */
+static int loopback_socket(int listening, unsigned *port)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof sa;
@@ -200,9 +202,20 @@ static unsigned closed_port(void)
 
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    if (listening)
+        ck_assert_int_eq(listen(fd, 16), 0);
     ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* A port where nothing listens. */
+static unsigned closed_port(void)
+{
+    unsigned port;
+
+    close(loopback_socket(0, &port));
+    return port;
 }
 
 START_TEST(connection_refused)
@@ -238,19 +251,14 @@ END_TEST
  * 120 s stall limit would end it. */
 START_TEST(timeout_per_attempt)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    unsigned port;
+    int fd = loopback_socket(1, &port);
     char url[64];
     awps_service *s;
     awps_service_error e;
     uint64_t t0, took;
 
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    ck_assert_int_eq(listen(fd, 16), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", ntohs(sa.sin_port));
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
     s = client_at(url, KEY, "hub1");
     ck_assert_int_eq(awps_service_set_timeout(NULL, 200), AWPS_E_INVALID);
     ck_assert_int_eq(awps_service_set_retry(s, 1, 1, 2), AWPS_OK);
