@@ -46,7 +46,8 @@ struct req {
     int discard;                 /* over the cap: drop the body, then send `early` */
     uint64_t discarded;
     size_t head_pool;            /* what the request's header block takes of the pool */
-    size_t counted;              /* of m->body_bytes: the body buffer, until freed */
+    size_t conn_mem;             /* m->conn_mem: respond() may run after m is freed */
+    size_t counted;              /* of m->body_bytes: the body buffer, until completed */
     /* A request is either dispatched (hd) or answered early (discard, early),
      * never both; sharing the space keeps struct req under glibc's 1 KiB
      * large-chunk size, whose allocation consolidates the small free lists
@@ -64,6 +65,9 @@ struct req {
     awps_reply *reply;           /* pending reply (referenced) */
     struct req *pprev, *pnext;   /* in m->pending */
 };
+
+/* glibc serves requests under 1 KiB (chunk and header) from its small bins */
+_Static_assert(sizeof(struct req) <= 1000, "struct req must stay under 1 KiB");
 
 /* awps_mhd_drain() is waiting for the requests in flight / is over (the
  * daemon is about to stop: no connection may be suspended any more). */
@@ -304,7 +308,6 @@ static void req_unref(struct req *q)
         return;
     if (q->resp)
         MHD_destroy_response(q->resp);
-    uncount_body(q);  /* (counted until here: a held reply keeps its event's body) */
     free(q->body);
     pthread_mutex_destroy(&q->lock);
     free(q);
@@ -343,10 +346,12 @@ static int answer_too_large(const struct req *q, const awps_http_response *res,
     need = q->head_pool + 128 + 64 + line_bytes("Content-Type", res->content_type) +
            line_bytes("WebHook-Allowed-Origin", res->allowed_origin) +
            line_bytes("ce-connectionState", res->connection_state);
-    return need > q->m->conn_mem;
+    return need > q->conn_mem;
 }
 
-/* The respond callback of the core: may run on any thread. */
+/* The respond callback of the core: may run on any thread, also after the
+ * connection is gone and the glue freed (a reply answered late), so it
+ * touches q->m only under q->lock while the connection is there. */
 static void respond(void *data, const awps_http_response *res)
 {
     struct req *q = data;
@@ -354,16 +359,15 @@ static void respond(void *data, const awps_http_response *res)
     size_t state_len;
     char why[320];
     awps_http_response err = {500, "text/plain; charset=utf-8", NULL, NULL, why, 0};
+    int too_large = answer_too_large(q, res, &state_len);
 
-    if (answer_too_large(q, res, &state_len)) {
+    if (too_large) {
         snprintf(why, sizeof why,
                  "the answer's ce-connectionState (%zu bytes) does not fit in the connection "
                  "memory (%zu bytes, of which the request's headers take %zu): keep the "
                  "connection state smaller or raise the connection memory\n",
-                 state_len, q->m->conn_mem, q->head_pool);
+                 state_len, q->conn_mem, q->head_pool);
         err.body_len = strlen(why);
-        awps__logf(&q->m->log, AWPS_LOG_ERROR, "answered 500: %.*s", (int)err.body_len - 1,
-                   why);
         r = make_response(&err);
         res = &err;
     } else {
@@ -380,6 +384,11 @@ static void respond(void *data, const awps_http_response *res)
     } else {
         q->resp = r;
         q->status = res->status;
+        /* (the daemon, and so the glue, cannot finish stopping while this
+         * connection is not gone: it waits for awps_mhd_completed) */
+        if (too_large)
+            awps__logf(&q->m->log, AWPS_LOG_ERROR, "answered 500: %.*s",
+                       (int)err.body_len - 1, why);
     }
     if (q->suspended) {
         q->suspended = 0;
@@ -556,6 +565,7 @@ static enum MHD_Result first_call(awps_mhd *m, struct MHD_Connection *c, const c
             q->announced = clen;
             /* the request line: method, URL (the query string is not counted) and version */
             q->head_pool = pool + strlen(method) + strlen(url) + strlen(version) + 4;
+            q->conn_mem = m->conn_mem;
             *con_cls = q;
             return MHD_YES;
         }
@@ -755,6 +765,7 @@ void awps_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     pthread_mutex_lock(&q->lock);
     q->gone = 1;
     pthread_mutex_unlock(&q->lock);
+    uncount_body(q);  /* the request is over (a held reply's event may keep its body) */
     if (q->reply) {
         pthread_mutex_lock(&m->lock);
         if (q->pprev)
