@@ -218,24 +218,33 @@ static unsigned closed_port(void)
     return port;
 }
 
+/* A call that fails without an answer: AWPS_E_TRANSPORT, no status, and
+ * libcurl's text containing `text`. Returns how long it took, in ms. */
+static uint64_t fails_in_transport(awps_service *s, const char *text)
+{
+    awps_service_error e;
+    uint64_t t0 = awps__now_ms();
+
+    ck_assert_int_eq(awps_service_send_to_all(s, AWPS_DATA_TEXT, "x", 1, NULL, &e),
+                     AWPS_E_TRANSPORT);
+    ck_assert_int_eq(e.code, AWPS_E_TRANSPORT);
+    ck_assert_int_eq(e.status, 0);
+    ck_assert_msg(strstr(e.message, text) != NULL, "%s", e.message);  /* curl's text */
+    return awps__now_ms() - t0;
+}
+
 START_TEST(connection_refused)
 {
     char url[64];
     awps_service *s;
     awps_service_error e;
-    uint64_t t0, took;
+    uint64_t t0;
 
     snprintf(url, sizeof url, "http://127.0.0.1:%u", closed_port());
     s = client_at(url, KEY, "hub1");
     ck_assert_int_eq(awps_service_set_retry(s, 2, 20, 1000), AWPS_OK);
-    t0 = awps__now_ms();
-    ck_assert_int_eq(awps_service_send_to_all(s, AWPS_DATA_TEXT, "x", 1, NULL, &e),
-                     AWPS_E_TRANSPORT);
-    took = awps__now_ms() - t0;
-    ck_assert_int_eq(e.code, AWPS_E_TRANSPORT);
-    ck_assert_int_eq(e.status, 0);
-    ck_assert_msg(strstr(e.message, "onnect") != NULL, "%s", e.message);  /* curl's text */
-    ck_assert_uint_ge(took, 10 + 20);       /* two back-offs: [10,20] + [20,40] */
+    /* two back-offs: [10,20] + [20,40] */
+    ck_assert_uint_ge(fails_in_transport(s, "onnect"), 10 + 20);
     /* without retries: at once */
     ck_assert_int_eq(awps_service_set_retry(s, 0, 60000, 60000), AWPS_OK);
     t0 = awps__now_ms();
@@ -255,21 +264,14 @@ START_TEST(timeout_per_attempt)
     int fd = loopback_socket(1, &port);
     char url[64];
     awps_service *s;
-    awps_service_error e;
-    uint64_t t0, took;
+    uint64_t took;
 
     snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
     s = client_at(url, KEY, "hub1");
     ck_assert_int_eq(awps_service_set_timeout(NULL, 200), AWPS_E_INVALID);
     ck_assert_int_eq(awps_service_set_retry(s, 1, 1, 2), AWPS_OK);
     ck_assert_int_eq(awps_service_set_timeout(s, 200), AWPS_OK);
-    t0 = awps__now_ms();
-    ck_assert_int_eq(awps_service_send_to_all(s, AWPS_DATA_TEXT, "x", 1, NULL, &e),
-                     AWPS_E_TRANSPORT);
-    took = awps__now_ms() - t0;
-    ck_assert_int_eq(e.code, AWPS_E_TRANSPORT);
-    ck_assert_int_eq(e.status, 0);
-    ck_assert_msg(strstr(e.message, "timed out") != NULL, "%s", e.message);  /* curl's text */
+    took = fails_in_transport(s, "timed out");
     ck_assert_uint_ge(took, 2 * 200);  /* two attempts of 200 ms */
     ck_assert_uint_lt(took, 60000);   /* not the 120 s stall */
     awps_service_free(s);
